@@ -1,1 +1,37 @@
-//! liveapid
+//! liveapid: a LiveAPI engine for cPanel-style hosting accounts.
+//!
+//! Scripts written for cPanel (`new CPANEL()` in PHP, `Cpanel::LiveAPI` in
+//! Perl) connect to a Unix socket and call UAPI functions such as
+//! `Email::passwd_pop`; liveapid answers them byte-compatibly and executes
+//! them on the account's real files.
+//!
+//! # Layout
+//!
+//! - [`protocol`]: the wire format: request framing ([`protocol::codec`]),
+//!   reply frames ([`protocol::frame`]), payload kinds ([`protocol::request`]).
+//! - [`server`]: accept loop and per-connection handler; [`shutdown`]: the
+//!   drain signal; [`socket`]: the socket file.
+//! - [`engine`]: routes each request to the function that answers it.
+//! - [`api`]: arguments, reply shapes, the `Email` module, print/if/feature.
+//! - [`account`]: the cPanel account: user, home, domains, settings.
+//! - [`email`]: addresses, strength, hashes, the per-domain mail files.
+//! - [`storage`]: locks, crash-safe replacement, group commit.
+//! - [`after_change`]: commands run after a password change.
+//! - [`demo`]: the scratch account of `liveapid demo`.
+//! - [`error`]: the one error type.
+
+pub mod account;
+pub mod after_change;
+pub mod api;
+pub mod demo;
+pub mod email;
+pub mod engine;
+pub mod error;
+pub mod protocol;
+pub mod server;
+pub mod shutdown;
+pub mod socket;
+pub mod storage;
+
+pub use engine::Engine;
+pub use error::{Error, Result};

@@ -1,0 +1,913 @@
+package Cpanel::LiveAPI;
+
+use strict;
+use warnings;
+
+our $VERSION = '0.3';
+
+use Carp ();
+use Encode ();
+use IO::Socket::UNIX ();
+use JSON::PP ();
+use Scalar::Util ();
+use Socket qw(SOCK_STREAM);
+use Time::HiRes ();
+
+# Same package variables as the official module: set them before new() to
+# turn on debug logging for every object.
+our $LIVEAPI_DEBUG_LOG;
+our $LIVEAPI_DEBUG_LEVEL;
+
+# The official client reads 32 768-byte chunks; keeping that size means the
+# 32 KiB boundary case (PROTOCOL C9: a reply of 32 768*k + 1 bytes whose
+# final LF arrives in a later read) happens here too, and is handled.
+use constant READ_CHUNK => 32768;
+
+# Replies larger than this end the session instead of filling memory
+# (cpanelgo's cap is 20 MiB; real replies are far smaller).
+use constant MAX_REPLY_BYTES => 64 * 1024 * 1024;
+
+# sockaddr_un holds 108 bytes including the terminating NUL.
+use constant MAX_SOCKET_PATH_BYTES => 107;
+
+# How long to wait for the final LF once '</cpanelresult>' has arrived. A
+# conforming server writes the frame in one piece, so the LF is already
+# there; the grace only costs time with a server that omits it.
+use constant TRAILER_GRACE_SECONDS => 0.25;
+
+# end() reads until the server closes; this bounds the wait for a server that
+# never does (the official client hangs forever).
+use constant END_DRAIN_SECONDS => 10;
+
+use constant CLOSE_TAG      => '</cpanelresult>';
+use constant JSON_SWITCH    => '<cpaneljson enable="1">';
+use constant SHUTDOWN       => '<cpanelxml shutdown="1" />';
+use constant CLOSED_MESSAGE => 'The Live Socket has closed, unable to continue.';
+
+# Argument names whose values never appear in the debug log or in error
+# messages.
+my $SECRET_KEY_RE = qr/pass|secret|token/i;
+my $REDACTED      = '********';
+
+# Requests: compact, no '/' escaping, key order sorted so the bytes are
+# reproducible. Output is a character string; it is encoded to UTF-8 later.
+my $REQUEST_JSON = JSON::PP->new->canonical(1);
+
+# Replies: UTF-8 bytes in, Perl character strings out.
+my $REPLY_JSON = JSON::PP->new->utf8(1);
+
+# Debug log rendering of decoded structures.
+my $LOG_JSON = JSON::PP->new->canonical(1)->allow_nonref(1)->allow_blessed(1);
+
+# A secret as it appears inside a JSON string, for scrubbing raw text.
+my $STRING_JSON = JSON::PP->new->allow_nonref(1);
+
+my %KNOWN_OPTION = map { $_ => 1 } qw(socket timeout debug_level debug_log);
+
+sub new {
+    my ( $class, @args ) = @_;
+    my %opts = ( @args == 1 && ref $args[0] eq 'HASH' ) ? %{ $args[0] } : @args;
+    if ( my @unknown = grep { !$KNOWN_OPTION{$_} } sort keys %opts ) {
+        Carp::croak( __PACKAGE__ . ": unknown option(s) to new(): @unknown" );
+    }
+
+    my $self = bless {
+        connected     => 0,
+        _rbuf         => '',
+        _scan_from    => 0,
+        _debug_level  => 0,
+        _secrets      => [],
+        _timeout      => $opts{timeout},
+        _owner_pid    => $$,
+    }, ref $class || $class;
+
+    if ( defined $self->{_timeout} && !( Scalar::Util::looks_like_number( $self->{_timeout} ) && $self->{_timeout} > 0 ) ) {
+        Carp::croak( __PACKAGE__ . ": timeout must be a positive number of seconds" );
+    }
+
+    my $debug_log = defined $opts{debug_log} ? $opts{debug_log} : $LIVEAPI_DEBUG_LOG;
+    $self->{_debug_log} = $debug_log if defined $debug_log;
+    my $debug_level = defined $opts{debug_level} ? $opts{debug_level} : $LIVEAPI_DEBUG_LEVEL;
+    $self->set_debug($debug_level) if defined $debug_level;
+
+    my $path = $self->_socket_path( $opts{socket} );
+    $self->{_socket_path} = $path;
+
+    my $socket = IO::Socket::UNIX->new( Type => SOCK_STREAM, Peer => $path );
+    if ( !$socket ) {
+        my $why = "$!";
+        $self->debug_log( 1, "Cannot connect to the cPanel engine at $path: $why" );
+        Carp::croak( __PACKAGE__ . ": cannot connect to the cPanel engine at $path: $why" );
+    }
+    binmode $socket;
+    $self->{_cpanelfh} = $socket;
+    $self->{connected} = 1;
+
+    # The reply content is a fixed acknowledgement; reading it completely is
+    # what matters, so the next reply starts on a frame boundary.
+    $self->exec(JSON_SWITCH);
+
+    return $self;
+}
+
+sub _socket_path {
+    my ( $self, $explicit ) = @_;
+    my $path = $explicit;
+    if ( !defined $path || $path eq '' ) {
+        ($path) = grep { defined && length } @ENV{qw(CPANEL_CONNECT_SOCKET CPANEL_PHPCONNECT_SOCKET)};
+    }
+    if ( !defined $path ) {
+        Carp::croak( __PACKAGE__
+              . ': no socket to connect to: neither CPANEL_CONNECT_SOCKET nor CPANEL_PHPCONNECT_SOCKET is set'
+              . ' (run the script as a .live.pl page, or pass { socket => PATH })' );
+    }
+    if ( length( Encode::encode( 'UTF-8', $path ) ) > MAX_SOCKET_PATH_BYTES ) {
+        Carp::croak( __PACKAGE__ . ': socket path is longer than ' . MAX_SOCKET_PATH_BYTES . " bytes: $path" );
+    }
+    if ( !-e $path ) {
+        Carp::croak( __PACKAGE__ . ": socket $path does not exist (is the cPanel engine running?)" );
+    }
+    return $path;
+}
+
+# ---------------------------------------------------------------- debugging
+
+sub set_debug {
+    my ( $self, $debug_level ) = @_;
+
+    if ( !defined $debug_level || $debug_level !~ /\A\s*[0-9]+\s*\z/ ) {
+        syswrite( STDERR, __PACKAGE__ . "::set_debug given non-integer value, disabling debug logging\n" );
+        $self->_close_debug_log;
+        $self->{_debug_level} = 0;
+        return 1;
+    }
+    $debug_level = int $debug_level;
+
+    if ( $debug_level > 0 && !ref $self->{_debug_fh} ) {
+        # Same default location as the official module and the PHP class.
+        $self->{_debug_log} ||= ( getpwuid($>) )[7] . '/.cpanel/LiveAPI.log.' . int( rand(99999999) );
+        my $fh;
+        if ( !open( $fh, '>>', $self->{_debug_log} ) ) {
+            Carp::carp( __PACKAGE__ . ": cannot open debug log $self->{_debug_log}: $!; debug logging stays off" );
+            $self->{_debug_level} = 0;
+            return 1;
+        }
+        binmode $fh;
+        $self->{_debug_fh} = $fh;
+    }
+    elsif ( $debug_level == 0 ) {
+        $self->_close_debug_log;
+    }
+    $self->{_debug_level} = $debug_level;
+    return 1;
+}
+
+sub get_debug_log {
+    my ($self) = @_;
+    return $self->{_debug_log};
+}
+
+sub get_debug_level {
+    my ($self) = @_;
+    return $self->{_debug_level};
+}
+
+sub debug_log {
+    my ( $self, $level, $log_msg, $stderr ) = @_;
+    my $line = localtime() . ' ' . $log_msg . "\n";
+    $line = Encode::encode( 'UTF-8', $line ) if utf8::is_utf8($line);
+    syswrite( STDERR, $line ) if $stderr;
+    if ( $level > 0 && $level <= ( $self->{_debug_level} || 0 ) && ref $self->{_debug_fh} ) {
+        syswrite( $self->{_debug_fh}, $line );
+    }
+    return 1;
+}
+
+sub debug_log_json {
+    my ( $self, $str ) = @_;
+    my $parsed = eval { $REPLY_JSON->decode($str) };
+    my $log_msg = ref $parsed ? $LOG_JSON->encode( _redact($parsed) ) : 'Error decoding JSON string';
+    $self->debug_log( 1, 'JSON_decode: ' . $log_msg );
+    return 1;
+}
+
+sub _close_debug_log {
+    my ($self) = @_;
+    close( delete $self->{_debug_fh} ) if ref $self->{_debug_fh};
+    return;
+}
+
+# ------------------------------------------------------------------ the API
+
+sub api1 {
+    my ( $self, @call ) = @_;
+    return $self->api( 'exec', 1, @call );
+}
+
+sub api2 {
+    my ( $self, @call ) = @_;
+    return $self->api( 'exec', 2, @call );
+}
+
+sub api3 {
+    my ( $self, @call ) = @_;
+    return $self->api( 'exec', 3, @call );
+}
+
+sub uapi {
+    my ( $self, @call ) = @_;
+    return $self->api( 'exec', 'uapi', @call );
+}
+
+sub api {
+    my ( $self, $reqtype, $version, $module, $func, $args ) = @_;
+    $self->_ensure_usable;
+
+    my %request = (
+        module     => $module,
+        reqtype    => $reqtype,
+        func       => $func,
+        apiversion => $version,
+        ( defined $args ? ( args => $args ) : () ),
+    );
+    my $json = eval { $REQUEST_JSON->encode( \%request ) };
+    if ( !defined $json ) {
+        my $why = _without_location($@);
+        my $call = join '::', map { defined $_ ? $_ : '' } $module, $func;
+        Carp::croak( __PACKAGE__ . ": cannot encode the arguments of $call as JSON: $why" );
+    }
+    return $self->exec( "<cpanelaction>\n" . $json . "\n</cpanelaction>" );
+}
+
+sub exec {
+    my ( $self, $code, $skip_return ) = @_;
+    $self->_ensure_usable;
+    my $reply = $self->_call($code);
+    return if $skip_return;
+    return $reply;
+}
+
+sub fetch {
+    my ( $self, $var ) = @_;
+    return $self->exec( '<cpanel print="' . $var . '">' );
+}
+
+sub cpanelprint {
+    my ( $self, $var ) = @_;
+    return _simple_result( $self->api1( 'print', '', $var ) );
+}
+
+sub cpanellangprint {
+    my ( $self, $key ) = @_;
+    return _simple_result( $self->api1( 'langprint', '', $key ) );
+}
+
+sub cpanelif {
+    my ( $self, $code ) = @_;
+    return _simple_result( $self->api( 'if', '1', 'if', 'if', $code ) );
+}
+
+sub cpanelfeature {
+    my ( $self, $feature ) = @_;
+    return _simple_result( $self->api( 'feature', '1', 'feature', 'feature', $feature ) );
+}
+
+sub header {
+    my ( $self, $page_title ) = @_;
+    return $self->_dom_part( 'header', $page_title );
+}
+
+sub footer {
+    my ( $self, $page_title ) = @_;
+    return $self->_dom_part( 'footer', $page_title );
+}
+
+sub _dom_part {
+    my ( $self, $part, $page_title ) = @_;
+    if ( !exists $self->{_dom} ) {
+        my $reply  = $self->uapi( 'Chrome', 'get_dom', { page_title => defined $page_title ? $page_title : '' } );
+        my $result = $reply->{cpanelresult}{result};
+        if ( ref $result ne 'HASH' || !$result->{status} ) {
+            my $errors = ref $result eq 'HASH' && ref $result->{errors} eq 'ARRAY' ? join( "\n", @{ $result->{errors} } ) : 'no UAPI result in the reply';
+            Carp::croak( __PACKAGE__ . ": Chrome::get_dom failed: $errors" );
+        }
+        $self->{_dom} = $result->{data};
+    }
+    if ( ref $self->{_dom} ne 'HASH' || !exists $self->{_dom}{$part} ) {
+        Carp::croak( __PACKAGE__ . ": no $part in the Chrome::get_dom response" );
+    }
+    return $self->{_dom}{$part};
+}
+
+sub _simple_result {
+    my ($reply) = @_;
+    return $reply->{cpanelresult}{data}{result};
+}
+
+# ------------------------------------------------------------- end of session
+
+sub end {
+    my ($self) = @_;
+    return 1 if !$self->{connected};
+
+    # A forked child holds a copy of the parent's socket: sending the
+    # shutdown from there would end the parent's session.
+    if ( $self->{_owner_pid} == $$ ) {
+        $self->debug_log( 1, '(exec) SEND:' . SHUTDOWN ) if $self->{_debug_level};
+        my $sent = eval { $self->_write_all( length(SHUTDOWN) . "\n" . SHUTDOWN ); 1 };
+        $self->_drain_to_eof if $sent;
+    }
+    $self->_disconnect;
+    $self->_close_debug_log;
+    return 1;
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    local ( $@, $!, $?, $SIG{__DIE__} );
+    eval { $self->end; 1 };
+    return;
+}
+
+sub _drain_to_eof {
+    my ($self) = @_;
+    my $fh       = $self->{_cpanelfh};
+    my $deadline = Time::HiRes::time() + END_DRAIN_SECONDS;
+    while (1) {
+        my $left = $deadline - Time::HiRes::time();
+        last if $left <= 0 || !_wait_for( $fh, $left );
+        my $n = sysread( $fh, my $discard, READ_CHUNK );
+        next if !defined $n && $!{EINTR};
+        last if !$n;    # EOF (the server closed) or a read error
+    }
+    return;
+}
+
+sub _disconnect {
+    my ($self) = @_;
+    my $fh = delete $self->{_cpanelfh};
+    close $fh if $fh;
+    $self->{connected} = 0;
+    $self->{_rbuf}      = '';
+    $self->{_scan_from} = 0;
+    return;
+}
+
+sub _ensure_usable {
+    my ($self) = @_;
+    Carp::croak( __PACKAGE__ . ': ' . CLOSED_MESSAGE ) if !$self->{connected};
+    if ( $self->{_owner_pid} != $$ ) {
+        Carp::croak( __PACKAGE__ . ": this connection belongs to process $self->{_owner_pid}; create a new Cpanel::LiveAPI object in process $$" );
+    }
+    return;
+}
+
+# ------------------------------------------------------------ request/reply
+
+# Sends one request and returns its decoded reply. Any failure closes the
+# connection before dying, so no later call can pick up a late reply.
+sub _call {
+    my ( $self, $code ) = @_;
+
+    my ( $log_text, @secrets ) = _describe_request($code);
+    local $self->{_secrets} = \@secrets;
+
+    if ( $code =~ /([\x{D800}-\x{DFFF}]|[^\x{0}-\x{10FFFF}])/ ) {
+        Carp::croak( sprintf '%s: the request contains the code point U+%04X, which cannot be sent as UTF-8', __PACKAGE__, ord $1 );
+    }
+    my $payload = Encode::encode( 'UTF-8', $code );
+
+    $self->debug_log( 1, '(exec) SEND:' . $log_text ) if $self->{_debug_level};
+    $self->_write_all( length($payload) . "\n" . $payload );
+
+    my $frame = $self->_read_frame;
+    my $reply = $self->_decode_frame($frame);
+    if ( $self->{_debug_level} ) {
+        $self->debug_log( 1, '(exec) RECV (' . length($frame) . ' bytes):' . _scrub( $LOG_JSON->encode( _redact($reply) ), @secrets ) );
+    }
+    return $reply;
+}
+
+sub _write_all {
+    my ( $self, $bytes ) = @_;
+    my $fh = $self->{_cpanelfh};
+
+    # A peer that has gone away must give an error, not kill the script.
+    local $SIG{PIPE} = 'IGNORE';
+    my $offset = 0;
+    while ( $offset < length $bytes ) {
+        if ( defined $self->{_timeout} && !_wait_for( $fh, $self->{_timeout}, 'write' ) ) {
+            $self->_fail("timed out after $self->{_timeout} s while sending a request");
+        }
+        my $n = syswrite( $fh, $bytes, length($bytes) - $offset, $offset );
+        if ( !defined $n ) {
+            next if $!{EINTR};
+            $self->_fail("connection lost while sending a request: $!");
+        }
+        $offset += $n;
+    }
+    return;
+}
+
+# Returns the next complete frame from the socket, including its final LF,
+# and leaves any bytes after it in the buffer for the next call. Bare
+# keep-alive newlines before the frame (PROTOCOL C10) stay part of it and are
+# skipped by the decoder.
+sub _read_frame {
+    my ($self) = @_;
+    my $trailer_grace_over = 0;
+    while (1) {
+        my ( $frame, $need ) = $self->_take_frame($trailer_grace_over);
+        return $frame if defined $frame;
+
+        if ( $need eq 'trailer' && !_wait_for( $self->{_cpanelfh}, TRAILER_GRACE_SECONDS ) ) {
+            $trailer_grace_over = 1;
+            next;
+        }
+        if ( !$self->_fill_buffer ) {
+            if ( $need eq 'trailer' ) {    # closed right after the frame, without its LF
+                $trailer_grace_over = 1;
+                next;
+            }
+            my $received = length $self->{_rbuf};
+            $self->_fail( 'connection lost: the cPanel engine closed the connection before sending a complete reply'
+                  . ( $received ? " ($received bytes received)" : '' ) );
+        }
+    }
+}
+
+# Looks for one complete frame in the buffer. Returns ($frame) when found,
+# else (undef, 'more') or (undef, 'trailer') when only the final LF is missing.
+sub _take_frame {
+    my ( $self, $accept_without_lf ) = @_;
+    my $buf = \$self->{_rbuf};
+
+    if ( $$buf =~ /\A\s*([^<\s])/ ) {
+        $self->_fail( 'malformed reply: expected a <cpanelresult> frame, got ' . _snippet( $$buf, @{ $self->{_secrets} } ) );
+    }
+    my $close = index( $$buf, CLOSE_TAG, $self->{_scan_from} );
+    if ( $close < 0 ) {
+        my $from = length($$buf) - length(CLOSE_TAG) + 1;
+        $self->{_scan_from} = $from > 0 ? $from : 0;
+        return ( undef, 'more' );
+    }
+
+    my $end = $close + length(CLOSE_TAG);
+    pos($$buf) = $end;
+    if ( $$buf =~ /\G[ \t\r]*\n/gc ) {
+        $end = pos($$buf);
+    }
+    elsif ( $$buf =~ /\G[ \t\r]*\z/gc && !$accept_without_lf ) {
+        return ( undef, 'trailer' );
+    }
+    # Otherwise the frame ends at the close tag: either the LF never came, or
+    # other bytes follow, which stay buffered for the next reply.
+
+    my $frame = substr( $$buf, 0, $end, '' );
+    $self->{_scan_from} = 0;
+    return ($frame);
+}
+
+sub _fill_buffer {
+    my ($self) = @_;
+    my $fh = $self->{_cpanelfh};
+    while (1) {
+        if ( defined $self->{_timeout} && !_wait_for( $fh, $self->{_timeout} ) ) {
+            $self->_fail("timed out after $self->{_timeout} s waiting for a reply");
+        }
+        my $n = sysread( $fh, $self->{_rbuf}, READ_CHUNK, length $self->{_rbuf} );
+        if ( !defined $n ) {
+            next if $!{EINTR};
+            $self->_fail("connection lost while reading a reply: $!");
+        }
+        if ( length( $self->{_rbuf} ) > MAX_REPLY_BYTES ) {
+            $self->_fail( 'reply exceeds ' . MAX_REPLY_BYTES . ' bytes' );
+        }
+        return $n;
+    }
+}
+
+sub _decode_frame {
+    my ( $self, $frame ) = @_;
+    my @secrets = @{ $self->{_secrets} };
+
+    if ( $frame !~ m{\A\s*(?:<\?xml[^>]*\?>\s*)?<cpanelresult>(.*)</cpanelresult>[ \t\r]*\n?\z}s ) {
+        $self->_fail( 'malformed reply: expected a <cpanelresult> frame, got ' . _snippet( $frame, @secrets ) );
+    }
+    my $json = $1;
+    $json =~ s/\A\s+//;
+    $json =~ s/\s+\z//;
+
+    # cPanel's way of reporting an error it could not put into JSON; the
+    # official module turns it into this hash, so scripts may test for it.
+    if ( $json eq '' ) {
+        my $message = 'Error cannot be propagated to liveapi, please check the cPanel error_log.';
+        return { cpanelresult => { error => $message, result => { errors => [$message] } } };
+    }
+    if ( substr( $json, 0, 1 ) ne '{' ) {
+        $self->_fail( 'malformed reply: <cpanelresult> does not hold a JSON object: ' . _snippet( $json, @secrets ) );
+    }
+    my $data = eval { $REPLY_JSON->decode($json) };
+    if ( ref $data ne 'HASH' ) {
+        my $why = $@ ? _without_location($@) : 'not a JSON object';
+        $self->_fail( 'malformed reply: invalid JSON (' . _scrub( $why, @secrets ) . ')' );
+    }
+
+    # API2, if and feature replies come wrapped already. Deciding on the
+    # first key (not on the exact bytes '{"cpanelresult"') also keeps a
+    # pretty-printed wrapped reply from being wrapped twice.
+    return $data if $json =~ /\A\{\s*"cpanelresult"\s*:/;
+    return { cpanelresult => $data };
+}
+
+# Closes the connection, then dies: after a failed exchange the stream may be
+# out of step, and a later call must never return this call's late reply.
+sub _fail {
+    my ( $self, $message ) = @_;
+    $self->debug_log( 1, "ERROR: $message" ) if $self->{_debug_level};
+    $self->_disconnect;
+    Carp::croak( __PACKAGE__ . ": $message" );
+}
+
+# Waits until $fh is readable (or writable, with $for_write) or $seconds have
+# passed; returns false only on the timeout. Signals do not cut the wait
+# short; a select() error returns true so that the next read or write
+# reports it.
+sub _wait_for {
+    my ( $fh, $seconds, $for_write ) = @_;
+    my $deadline = Time::HiRes::time() + $seconds;
+    while (1) {
+        my $bits = '';
+        vec( $bits, fileno($fh), 1 ) = 1;
+        my $left = $deadline - Time::HiRes::time();
+        $left = 0 if $left < 0;
+        my $ready = $for_write ? select( undef, $bits, undef, $left ) : select( $bits, undef, undef, $left );
+        return 1 if $ready > 0;
+        return 0 if $ready == 0;
+        return 1 if !$!{EINTR};
+    }
+}
+
+sub _without_location {
+    my ($error) = @_;
+    $error =~ s/ at \S+ line \d+\.?\n?\z//;
+    return $error;
+}
+
+# ----------------------------------------------------------------- redaction
+
+# Returns the text to log for a request and the secret values it carries.
+sub _describe_request {
+    my ($code) = @_;
+    return ($code) if $code !~ m{\A\s*<cpanelaction\b[^>]*>(.*)</cpanelaction>\s*\z}s;
+    my $inner   = $1;
+    my $request = eval { $REQUEST_JSON->decode($inner) };
+    if ( ref $request ne 'HASH' ) {
+        return ( '<cpanelaction> [' . length($code) . ' characters not logged: not a JSON object] </cpanelaction>' );
+    }
+
+    my @secrets = _secret_values($request);
+    my $logged  = _redact($request);
+    # API1 arguments are positional; when the function is about passwords,
+    # any of them may be one.
+    if ( ref $request->{args} eq 'ARRAY' && defined $request->{func} && $request->{func} =~ $SECRET_KEY_RE ) {
+        push @secrets, grep { defined && !ref } @{ $request->{args} };
+        $logged->{args} = [ ($REDACTED) x @{ $request->{args} } ];
+    }
+    return ( "<cpanelaction>\n" . $REQUEST_JSON->encode($logged) . "\n</cpanelaction>", @secrets );
+}
+
+sub _is_secret_key {
+    my ($key) = @_;
+    return defined $key && $key =~ $SECRET_KEY_RE;
+}
+
+sub _redact {
+    my ($data) = @_;
+    if ( ref $data eq 'HASH' ) {
+        return { map { $_ => ( $_ =~ $SECRET_KEY_RE ? $REDACTED : _redact( $data->{$_} ) ) } keys %$data };
+    }
+    if ( ref $data eq 'ARRAY' ) {
+        return [ map { _redact($_) } @$data ];
+    }
+    return $data;
+}
+
+sub _secret_values {
+    my ( $data, $under_secret_key ) = @_;
+    if ( ref $data eq 'HASH' ) {
+        return map { _secret_values( $data->{$_}, $under_secret_key || $_ =~ $SECRET_KEY_RE ) } keys %$data;
+    }
+    if ( ref $data eq 'ARRAY' ) {
+        return map { _secret_values( $_, $under_secret_key ) } @$data;
+    }
+    return ( $under_secret_key && defined $data && length $data ) ? ($data) : ();
+}
+
+# Replaces every occurrence of a secret (as text, and as it looks inside a
+# JSON string) with the redaction marker.
+sub _scrub {
+    my ( $text, @secrets ) = @_;
+    for my $secret ( sort { length $b <=> length $a } @secrets ) {
+        my $in_json = substr( $STRING_JSON->encode("$secret"), 1, -1 );
+        for my $form ( $secret, $in_json, Encode::encode( 'UTF-8', $secret ) ) {
+            $text =~ s/\Q$form\E/$REDACTED/g;
+        }
+    }
+    return $text;
+}
+
+sub _snippet {
+    my ( $bytes, @secrets ) = @_;
+    my $text = length($bytes) > 120 ? substr( $bytes, 0, 120 ) . '...' : $bytes;
+    $text = _scrub( $text, @secrets );
+    $text =~ s/([^\x20-\x7e])/sprintf('\\x%02x', ord $1)/ge;
+    return qq{"$text"};
+}
+
+1;
+
+__END__
+
+=encoding UTF-8
+
+=head1 NAME
+
+Cpanel::LiveAPI - client for the cPanel LiveAPI socket (liveapid-compatible)
+
+=head1 SYNOPSIS
+
+ use Cpanel::LiveAPI ();
+
+ my $cpliveapi = Cpanel::LiveAPI->new();    # connects to $ENV{CPANEL_CONNECT_SOCKET}
+
+ my $reply = $cpliveapi->uapi( 'Email', 'passwd_pop',
+     { email => 'user', password => $new_password, domain => 'example.com' } );
+ if ( $reply->{cpanelresult}{result}{status} ) {
+     print "Password changed.\n";
+ }
+ else {
+     print "Failed: $_\n" for @{ $reply->{cpanelresult}{result}{errors} };
+ }
+
+ my $rows = $cpliveapi->api2( 'Email', 'listpopswithdisk', { domain => 'example.com' } );
+ my $home = $cpliveapi->cpanelprint('$homedir');
+ print "PostgreSQL\n" if $cpliveapi->cpanelif('$haspostgres');
+
+ $cpliveapi->end();
+
+=head1 DESCRIPTION
+
+cPanel runs C<*.live.pl> scripts with a Unix-domain socket back to its
+engine (cpsrvd, or liveapid) and puts the socket's path into the environment.
+This module speaks that socket's protocol: every request is a decimal byte
+count, a newline and a payload; every reply is one
+C<< <cpanelresult>JSON</cpanelresult> >> frame.
+
+It has the public interface and the result structures of cPanel's official
+C<Cpanel::LiveAPI> 0.3, so existing scripts run unchanged, and it fixes that
+module's known faults (see L</COMPATIBILITY>). It uses core Perl modules only.
+
+=head2 Result structures
+
+Every call that returns a reply returns a hash reference with one top-level
+key, C<cpanelresult>:
+
+=over
+
+=item UAPI (C<uapi>, C<api3>)
+
+C<< $reply->{cpanelresult}{result} >> holds C<status> (1 or 0), C<errors>,
+C<messages>, C<warnings> (each undef or an array of strings), C<metadata> and
+C<data>.
+
+=item API2
+
+C<< $reply->{cpanelresult}{data} >> is the array of rows;
+C<< $reply->{cpanelresult}{event}{result} >> is 1 on success, and on failure
+C<< {event}{reason} >> and C<< {error} >> describe it.
+
+=item API1 and C<fetch>
+
+C<< $reply->{cpanelresult}{data}{result} >> is the output string.
+
+=back
+
+The server sends API2, C<if> and C<feature> replies already wrapped in
+C<cpanelresult>; all others are wrapped by this module.
+
+=head2 Character strings
+
+Arguments are Perl character strings: every string is sent as UTF-8, whatever
+characters it holds, and the length prefix counts the encoded bytes. Strings
+in results are decoded character strings too. A script that holds UTF-8
+I<bytes> (for example read from a file without a C<:encoding(UTF-8)> layer)
+must decode them first with C<Encode::decode('UTF-8', $bytes)>, or they are
+encoded a second time. Print results through an encoding layer, e.g.
+C<binmode STDOUT, ':encoding(UTF-8)'>.
+
+=head1 METHODS
+
+=over
+
+=item my $cpliveapi = Cpanel::LiveAPI->new( \%options )
+
+Connects to the engine, switches the session to JSON mode and returns the
+object. The socket path comes from the C<socket> option, else from
+C<CPANEL_CONNECT_SOCKET>, else from C<CPANEL_PHPCONNECT_SOCKET>. Options:
+
+=over
+
+=item socket => PATH
+
+Connect here instead of the path from the environment.
+
+=item timeout => SECONDS
+
+Give up on a reply when the server sends nothing for this long. Keep-alive
+newlines from the server count as activity, so slow calls still work. Default:
+wait as long as it takes (like the official module).
+
+=item debug_level => LEVEL, debug_log => PATH
+
+Same as calling C<set_debug> and choosing the log file; the package variables
+C<$Cpanel::LiveAPI::LIVEAPI_DEBUG_LEVEL> and
+C<$Cpanel::LiveAPI::LIVEAPI_DEBUG_LOG> are the defaults for every object.
+
+=back
+
+Dies when there is no socket to connect to or the connection fails (see
+L</ERRORS>).
+
+=item $reply = $cpliveapi->uapi( $module, $function, \%args )
+
+Runs a UAPI function (C<apiversion> C<"uapi">).
+
+=item $reply = $cpliveapi->api3( $module, $function, \%args )
+
+The same through C<apiversion> 3.
+
+=item $reply = $cpliveapi->api2( $module, $function, \%args )
+
+Runs a cPanel API 2 function.
+
+=item $reply = $cpliveapi->api1( $module, $function, \@args )
+
+Runs a cPanel API 1 function; C<\@args> are positional. A plain string is
+sent as it is, as the official module does.
+
+=item $reply = $cpliveapi->api( $reqtype, $version, $module, $function, $args )
+
+The general form behind the methods above: C<$reqtype> is C<exec>, C<if> or
+C<feature>. C<args> is left out of the request when C<$args> is undef.
+
+=item $reply = $cpliveapi->exec( $code [, $skip_return] )
+
+Sends C<$code> as one request payload (for example a complete
+C<< <cpanelaction> >> element) and returns the decoded reply, or nothing when
+C<$skip_return> is true.
+
+=item $reply = $cpliveapi->fetch( $var )
+
+Sends the legacy tag C<< <cpanel print="$var"> >> verbatim and returns the
+reply; the value is C<< $reply->{cpanelresult}{data}{result} >>. C<$var> is
+not escaped, so it must not contain a double quote.
+
+=item $value = $cpliveapi->cpanelprint( $var )
+
+Expands a cPanel variable such as C<$homedir> (API1 C<print>) and returns the
+string.
+
+=item $value = $cpliveapi->cpanellangprint( $key )
+
+Returns the legacy language string for C<$key> (API1 C<langprint>).
+
+=item $boolean = $cpliveapi->cpanelif( $expression )
+
+Evaluates a cPanel condition such as C<!$haspostgres>; returns 1 or 0.
+
+=item $boolean = $cpliveapi->cpanelfeature( $feature )
+
+Returns 1 if the account has the feature, else 0.
+
+=item $html = $cpliveapi->header( $page_title ), $html = $cpliveapi->footer()
+
+Return the page header and footer from UAPI C<Chrome::get_dom> (fetched once
+per object, with the first page title given).
+
+=item $cpliveapi->set_debug( $level )
+
+C<1> logs every request and reply to the debug log, C<0> turns logging off. The
+log is C<~/.cpanel/LiveAPI.log.NNNN> unless C<debug_log> or
+C<$LIVEAPI_DEBUG_LOG> names another file. Values of arguments whose name
+contains C<pass>, C<secret> or C<token> (and every positional argument of an
+API1 function whose name contains one of these) are written as C<********>,
+in requests and in echoed replies.
+
+=item $level = $cpliveapi->get_debug_level()
+
+The current debug level.
+
+=item $path = $cpliveapi->get_debug_log()
+
+The path of the debug log, if one was chosen.
+
+=item $cpliveapi->debug_log( $level, $message [, $to_stderr] )
+
+Writes C<$message> to the debug log when C<$level> is enabled, and to STDERR
+when C<$to_stderr> is true.
+
+=item $cpliveapi->debug_log_json( $json_text )
+
+Logs a JSON document (redacted as above).
+
+=item $cpliveapi->end()
+
+Sends C<< <cpanelxml shutdown="1" /> >>, reads until the server closes the
+connection (at most 10 seconds) and closes the socket. Calling it again does
+nothing. The object's destructor calls it, so a script does not have to.
+A forked child never sends the shutdown on its parent's connection.
+
+=back
+
+=head1 ERRORS
+
+Every failure dies with C<Carp::croak> and a message that starts with
+C<Cpanel::LiveAPI: >; catch it with C<eval> (or Try::Tiny) where a script
+wants to carry on. Methods never return an error value instead. The cases:
+
+=over
+
+=item * no socket: neither C<CPANEL_CONNECT_SOCKET> nor C<CPANEL_PHPCONNECT_SOCKET> is set and no C<socket> option was given;
+
+=item * the socket file does not exist, its path is longer than 107 bytes, or the connection is refused;
+
+=item * connection lost: the server closed the connection (or reset it) before a complete reply, or a write failed;
+
+=item * malformed reply: no C<< <cpanelresult> >> frame, no JSON object inside it, invalid JSON or invalid UTF-8;
+
+=item * timed out (only with the C<timeout> option);
+
+=item * a call after C<end()> or after any of the errors above: C<The Live Socket has closed, unable to continue.>;
+
+=item * a call from a forked child on its parent's connection;
+
+=item * arguments that JSON cannot represent (e.g. objects).
+
+=back
+
+After any error on a connection the connection is closed, so a late reply can
+never be returned by a later call. A failing API function is not an error of
+this module: it comes back as a normal reply with C<status> 0 (UAPI) or
+C<event.result> 0 (API2). Password values never appear in error messages.
+
+=head1 COMPATIBILITY
+
+Differences from cPanel's official C<Cpanel::LiveAPI> 0.3:
+
+=over
+
+=item * Reads each reply up to and including the newline after
+C<< </cpanelresult> >>, keeps any further bytes for the next reply and skips
+keep-alive newlines. The official module stops at C<< </cpanelresult> >>, so a
+reply of 32 768*k+1 bytes left its newline in the socket and broke the next
+call.
+
+=item * Sends every string as UTF-8 and counts the prefix in bytes. The official
+module died ("Wide character in syswrite") on characters above U+00FF and sent
+U+0080 to U+00FF as Latin-1 bytes.
+
+=item * Returns decoded character strings; the official module returned UTF-8
+byte strings.
+
+=item * Dies on errors instead of printing to STDERR and returning undef from
+C<new>, or returning C<(0, 'The Live Socket has closed, unable to continue.')>
+from methods after C<end>. C<header>/C<footer> die instead of returning
+C<(0, 'No header in DOM response')>.
+
+=item * A wrapped reply is recognised by its first key even when the server
+pretty-prints it; the official module wrapped such replies a second time.
+
+=item * C<end> is idempotent and returns 1; it gives up waiting for the server
+to close after 10 seconds.
+
+=item * C<new> accepts options (C<socket>, C<timeout>, C<debug_level>,
+C<debug_log>); the official one took none.
+
+=item * Request keys are sorted (the official order is random per process).
+
+=item * The debug log hides password arguments and writes one redacted JSON line per reply instead of a Data::Dumper dump.
+
+=back
+
+=head1 SEE ALSO
+
+L<Cpanel::LiveAPI::Template> and L<Template::Plugin::Cpanel::LiveAPI> for
+Template Toolkit's C<execute()>; the protocol specification in
+F<shared/spec/PROTOCOL.md>.
+
+=head1 LICENSE
+
+MIT. See the repository's license.
+
+=cut

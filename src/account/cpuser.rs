@@ -1,0 +1,95 @@
+//! The cPanel user file, `/var/cpanel/users/<user>` (spec/EMAIL.md §3.7).
+//!
+//! # Format
+//!
+//! ```text
+//! DNS=example.com        the main domain
+//! DNS1=example.net       further domains, DNS2=, DNS3=, ...
+//! XDNS1=old.example      removed domains (ignored)
+//! FEATURELIST=default
+//! ```
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// What liveapid needs from the cPanel user file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CpUserFile {
+    /// The main domain (`DNS=`), lowercased.
+    pub main_domain: String,
+    /// The other domains (`DNS1=`, `DNS2=`, ...), lowercased, in number order.
+    pub other_domains: Vec<String>,
+    /// The feature list name (`FEATURELIST=`), `default` when absent.
+    pub feature_list: String,
+}
+
+impl CpUserFile {
+    /// Reads and parses the file.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::CpUserFile`] when it cannot be read, [`Error::NoMainDomain`]
+    /// when it has no `DNS=` line.
+    pub fn load(path: &Path) -> Result<CpUserFile> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::CpUserFile {
+            path: path.to_owned(),
+            source,
+        })?;
+        CpUserFile::parse(&text).ok_or_else(|| Error::NoMainDomain { path: path.to_owned() })
+    }
+
+    /// Parses the text; `None` without a main domain.
+    pub fn parse(text: &str) -> Option<CpUserFile> {
+        let mut main_domain = None;
+        let mut numbered: Vec<(u32, String)> = Vec::new();
+        let mut feature_list = "default".to_owned();
+        for line in text.lines() {
+            let Some((key, value)) = line.split_once('=') else { continue };
+            let value = value.trim();
+            if key == "DNS" {
+                if !value.is_empty() {
+                    main_domain = Some(value.to_ascii_lowercase());
+                }
+            } else if let Some(n) = key.strip_prefix("DNS").and_then(|n| n.parse::<u32>().ok()) {
+                if !value.is_empty() {
+                    numbered.push((n, value.to_ascii_lowercase()));
+                }
+            } else if key == "FEATURELIST" && !value.is_empty() {
+                feature_list = value.to_owned();
+            }
+        }
+        numbered.sort_by_key(|(n, _)| *n);
+        let main_domain = main_domain?;
+        let mut other_domains: Vec<String> = Vec::new();
+        for (_, d) in numbered {
+            if d != main_domain && !other_domains.contains(&d) {
+                other_domains.push(d);
+            }
+        }
+        Some(CpUserFile {
+            main_domain,
+            other_domains,
+            feature_list,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_main_and_numbered_domains_in_order() {
+        let f = CpUserFile::parse("USER=demo\nDNS2=C.example\nDNS=Example.COM\nDNS1=b.example\nXDNS1=gone.example\nDNS10=d.example\n").unwrap();
+        assert_eq!(f.main_domain, "example.com");
+        assert_eq!(f.other_domains, vec!["b.example", "c.example", "d.example"]);
+        assert_eq!(f.feature_list, "default");
+    }
+
+    #[test]
+    fn no_main_domain_is_none() {
+        assert!(CpUserFile::parse("DNS1=b.example\n").is_none());
+        assert!(CpUserFile::parse("DNS=\n").is_none());
+    }
+}

@@ -1,0 +1,199 @@
+//! The cPanel account the daemon serves: who it is, where its files are,
+//! which domains it owns and which server settings apply to it.
+//!
+//! This is the one place that knows the layout of a cPanel host. The system
+//! user (home, uid, gid) is resolved once at start-up; the cPanel user file
+//! and `cpanel.config` are read again for every call, so a domain added or a
+//! strength minimum changed by the panel takes effect at once.
+
+mod cpconfig;
+mod cpuser;
+mod sysuser;
+
+use std::path::{Path, PathBuf};
+
+pub use cpconfig::{CpanelConfig, DEFAULT_MIN_STRENGTH};
+pub use cpuser::CpUserFile;
+
+use crate::error::{Error, Result};
+
+/// How to find an account: the daemon's `--user`, `--root` and `--home`.
+#[derive(Debug, Clone)]
+pub struct AccountLocator {
+    user: String,
+    root: PathBuf,
+    home: PathBuf,
+    uid: u32,
+    gid: u32,
+}
+
+/// One consistent view of the account, taken for one call.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub user: String,
+    pub home: PathBuf,
+    pub uid: u32,
+    pub gid: u32,
+    pub main_domain: String,
+    pub other_domains: Vec<String>,
+    pub feature_list: String,
+    pub config: CpanelConfig,
+    root: PathBuf,
+}
+
+impl AccountLocator {
+    /// Resolves the system user and checks that the cPanel user file is
+    /// readable, so that a misconfigured daemon fails at start-up.
+    ///
+    /// # Errors
+    ///
+    /// An invalid user name, a user unknown to `<root>/etc/passwd` when no
+    /// `home` is given, or an unreadable or domain-less cPanel user file.
+    pub fn new(user: &str, root: &Path, home: Option<&Path>) -> Result<AccountLocator> {
+        if !is_valid_user_name(user) {
+            return Err(Error::Config(format!("“{}” is not a valid cPanel user name", crate::error::shown(user))));
+        }
+        let passwd = root.join("etc/passwd");
+        let system = sysuser::lookup(&passwd, user).map_err(|e| Error::storage("read", &passwd, e))?;
+        let (home, uid, gid) = match (home, system) {
+            (Some(home), Some(u)) => (home.to_owned(), u.uid, u.gid),
+            (Some(home), None) => {
+                // A scratch account with no system user: files are owned by whoever runs us.
+                let (uid, gid) = process_ids();
+                (home.to_owned(), uid, gid)
+            }
+            (None, Some(u)) => (u.home, u.uid, u.gid),
+            (None, None) => {
+                return Err(Error::NoSystemUser {
+                    user: user.to_owned(),
+                    path: passwd,
+                })
+            }
+        };
+        let locator = AccountLocator {
+            user: user.to_owned(),
+            root: root.to_owned(),
+            home,
+            uid,
+            gid,
+        };
+        locator.load()?;
+        Ok(locator)
+    }
+
+    /// The account's user name.
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// The account's home directory.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    /// The current view of the account.
+    ///
+    /// # Errors
+    ///
+    /// When the cPanel user file or `cpanel.config` cannot be read.
+    pub fn load(&self) -> Result<Account> {
+        let cpuser = CpUserFile::load(&self.root.join("var/cpanel/users").join(&self.user))?;
+        let config_path = self.root.join("var/cpanel/cpanel.config");
+        let config = CpanelConfig::load(&config_path).map_err(|e| Error::storage("read", &config_path, e))?;
+        Ok(Account {
+            user: self.user.clone(),
+            home: self.home.clone(),
+            uid: self.uid,
+            gid: self.gid,
+            main_domain: cpuser.main_domain,
+            other_domains: cpuser.other_domains,
+            feature_list: cpuser.feature_list,
+            config,
+            root: self.root.clone(),
+        })
+    }
+}
+
+impl Account {
+    /// Every domain of the account, the main domain first.
+    pub fn domains(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.main_domain.as_str()).chain(self.other_domains.iter().map(String::as_str))
+    }
+
+    /// Whether the account owns `domain` (already lowercased).
+    pub fn owns_domain(&self, domain: &str) -> bool {
+        self.domains().any(|d| d == domain)
+    }
+
+    /// `~/etc/<domain>`: the mail account files of one domain. Only call this
+    /// with a validated domain the account owns.
+    pub fn mail_etc_dir(&self, domain: &str) -> PathBuf {
+        self.home.join("etc").join(domain)
+    }
+
+    /// `~/mail/<domain>/<localpart>`: a mailbox's Maildir.
+    pub fn maildir(&self, domain: &str, localpart: &str) -> PathBuf {
+        self.home.join("mail").join(domain).join(localpart)
+    }
+
+    /// A file under the `--root` prefix, e.g. `var/cpanel/features/default`.
+    pub fn system_file(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+}
+
+/// cPanel user names: a lowercase letter, then lowercase letters and digits
+/// (at most 16 characters on current cPanel; we allow 32 and `_`/`-`).
+fn is_valid_user_name(user: &str) -> bool {
+    let mut chars = user.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && user.len() <= 32
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+fn process_ids() -> (u32, u32) {
+    // SAFETY: getuid and getgid cannot fail and touch no memory of ours.
+    unsafe { (libc::getuid(), libc::getgid()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names_that_could_escape_a_path_are_refused() {
+        assert!(is_valid_user_name("demo"));
+        assert!(is_valid_user_name("ab1_c-d"));
+        for bad in ["", "../etc", "a/b", "Demo", "1abc", "a b", &"a".repeat(33)] {
+            assert!(!is_valid_user_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn loads_a_scratch_account() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("var/cpanel/users")).unwrap();
+        std::fs::write(dir.path().join("var/cpanel/users/demo"), "DNS=example.com\nDNS1=example.net\n").unwrap();
+        let locator = AccountLocator::new("demo", dir.path(), Some(Path::new("/home/dave"))).unwrap();
+        let account = locator.load().unwrap();
+        assert_eq!(account.domains().collect::<Vec<_>>(), vec!["example.com", "example.net"]);
+        assert!(account.owns_domain("example.net"));
+        assert!(!account.owns_domain("example.org"));
+        assert_eq!(account.mail_etc_dir("example.com"), Path::new("/home/dave/etc/example.com"));
+        assert_eq!(account.config.min_mailbox_strength, 65);
+    }
+
+    #[test]
+    fn missing_cpanel_user_file_is_a_start_up_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = AccountLocator::new("demo", dir.path(), Some(Path::new("/home/demo"))).unwrap_err();
+        assert!(matches!(err, Error::CpUserFile { .. }), "{err}");
+    }
+
+    #[test]
+    fn unknown_system_user_without_home_is_a_start_up_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = AccountLocator::new("nobodyhere", dir.path(), None).unwrap_err();
+        assert!(matches!(err, Error::NoSystemUser { .. }), "{err}");
+    }
+}

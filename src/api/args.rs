@@ -1,0 +1,207 @@
+//! UAPI and API2 arguments: named text values, with cPanel's missing/empty
+//! checks. Every value is wiped from memory when the arguments are dropped,
+//! because one of them is usually a password.
+
+use serde_json::{Map, Value};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::protocol::request::{scalar_text, RawArgs};
+
+/// One argument's value(s).
+#[derive(Debug)]
+enum ArgValue {
+    One(Zeroizing<String>),
+    /// A JSON array: a multi-valued parameter.
+    Many(Vec<Zeroizing<String>>),
+}
+
+/// Named arguments in arrival order.
+#[derive(Debug, Default)]
+pub struct Args {
+    values: Vec<(String, ArgValue)>,
+}
+
+impl Args {
+    /// The arguments of a UAPI or API2 call, which must be an object (or
+    /// absent). Scalars become text: `true` → `1`, `false` → `0`, null → empty.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ArgumentsNotObject`] for a list or a bare value: a PHP array
+    /// with keys 0..n arrives as a JSON list, and guessing names for it
+    /// would be worse than saying so.
+    pub fn from_raw(raw: RawArgs) -> Result<Args> {
+        match raw {
+            RawArgs::None => Ok(Args::default()),
+            RawArgs::Object(map) => Ok(Args::from_object(map)),
+            RawArgs::Array(_) | RawArgs::String(_) | RawArgs::Scalar(_) => Err(Error::ArgumentsNotObject),
+        }
+    }
+
+    fn from_object(map: Map<String, Value>) -> Args {
+        let values = map
+            .into_iter()
+            .map(|(name, value)| {
+                let value = match value {
+                    Value::Array(items) => {
+                        ArgValue::Many(items.into_iter().map(|v| Zeroizing::new(into_text(v))).collect())
+                    }
+                    other => ArgValue::One(Zeroizing::new(into_text(other))),
+                };
+                (name, value)
+            })
+            .collect();
+        Args { values }
+    }
+
+    /// Builds arguments from `key=value` pairs (the `uapi` command line, tests).
+    pub fn from_pairs<I, K, V>(pairs: I) -> Args
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let mut args = Args::default();
+        for (k, v) in pairs {
+            let (k, v) = (k.into(), Zeroizing::new(v.into()));
+            match args.values.iter_mut().find(|(name, _)| *name == k) {
+                Some((_, ArgValue::One(first))) => {
+                    let first = std::mem::take(first);
+                    args.set(k, ArgValue::Many(vec![first, v]));
+                }
+                Some((_, ArgValue::Many(list))) => list.push(v),
+                None => args.values.push((k, ArgValue::One(v))),
+            }
+        }
+        args
+    }
+
+    fn set(&mut self, name: String, value: ArgValue) {
+        if let Some(slot) = self.values.iter_mut().find(|(n, _)| *n == name) {
+            slot.1 = value;
+        }
+    }
+
+    /// Checks that every name in `required` is present and not empty:
+    /// first all missing ones in one error, then all empty ones.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MissingArguments`] or [`Error::EmptyArguments`].
+    pub fn require(&self, required: &[&str]) -> Result<()> {
+        let missing: Vec<String> = required.iter().filter(|n| self.find(n).is_none()).map(|n| n.to_string()).collect();
+        if !missing.is_empty() {
+            return Err(Error::MissingArguments(missing));
+        }
+        let empty: Vec<String> = required
+            .iter()
+            .filter(|n| match self.find(n) {
+                Some(ArgValue::One(v)) => v.is_empty(),
+                Some(ArgValue::Many(list)) => list.iter().all(|v| v.is_empty()),
+                None => false,
+            })
+            .map(|n| n.to_string())
+            .collect();
+        if !empty.is_empty() {
+            return Err(Error::EmptyArguments(empty));
+        }
+        Ok(())
+    }
+
+    /// The single value of `name`, if given.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotSingleValue`] when several values were given.
+    pub fn get(&self, name: &str) -> Result<Option<&str>> {
+        match self.find(name) {
+            None => Ok(None),
+            Some(ArgValue::One(v)) => Ok(Some(v.as_str())),
+            Some(ArgValue::Many(_)) => Err(Error::NotSingleValue(name.to_owned())),
+        }
+    }
+
+    /// Whether `name` is a true flag (`1`, or any non-empty value but `0`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotSingleValue`] when several values were given.
+    pub fn flag(&self, name: &str) -> Result<bool> {
+        Ok(self.get(name)?.is_some_and(|v| !v.is_empty() && v != "0"))
+    }
+
+    /// The names given, in order (never the values).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.values.iter().map(|(n, _)| n.as_str())
+    }
+
+    fn find(&self, name: &str) -> Option<&ArgValue> {
+        self.values.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+}
+
+fn into_text(value: Value) -> String {
+    match value {
+        Value::String(s) => s,
+        other => scalar_text(Some(&other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn args(v: Value) -> Args {
+        Args::from_raw(RawArgs::Object(v.as_object().unwrap().clone())).unwrap()
+    }
+
+    #[test]
+    fn scalars_become_text() {
+        let a = args(json!({"n": 5, "t": true, "f": false, "z": null, "s": "x"}));
+        assert_eq!(a.get("n").unwrap(), Some("5"));
+        assert_eq!(a.get("t").unwrap(), Some("1"));
+        assert_eq!(a.get("f").unwrap(), Some("0"));
+        assert_eq!(a.get("z").unwrap(), Some(""));
+        assert_eq!(a.get("s").unwrap(), Some("x"));
+        assert_eq!(a.get("nope").unwrap(), None);
+    }
+
+    #[test]
+    fn missing_are_reported_together_before_empty() {
+        let a = args(json!({"domain": ""}));
+        assert_eq!(
+            a.require(&["email", "password"]).unwrap_err().to_string(),
+            "Provide the “email” and “password” arguments."
+        );
+        let a = args(json!({"email": "", "password": "x"}));
+        assert_eq!(a.require(&["email", "password"]).unwrap_err().to_string(), "The “email” argument cannot be empty.");
+        let a = args(json!({"email": null, "password": ""}));
+        assert_eq!(
+            a.require(&["email", "password"]).unwrap_err().to_string(),
+            "The “email” and “password” arguments cannot be empty."
+        );
+    }
+
+    #[test]
+    fn lists_are_multi_valued_and_refused_where_one_value_is_expected() {
+        let a = args(json!({"email": ["a", "b"]}));
+        assert!(a.require(&["email"]).is_ok());
+        assert!(matches!(a.get("email"), Err(Error::NotSingleValue(_))));
+    }
+
+    #[test]
+    fn non_object_arguments_are_refused() {
+        assert!(matches!(Args::from_raw(RawArgs::Array(vec![json!("x")])), Err(Error::ArgumentsNotObject)));
+        assert!(Args::from_raw(RawArgs::None).unwrap().require(&[]).is_ok());
+    }
+
+    #[test]
+    fn pairs_repeat_into_lists() {
+        let a = Args::from_pairs([("k", "1"), ("k", "2"), ("j", "3")]);
+        assert!(a.get("k").is_err());
+        assert_eq!(a.get("j").unwrap(), Some("3"));
+        assert_eq!(a.names().collect::<Vec<_>>(), vec!["k", "j"]);
+    }
+}

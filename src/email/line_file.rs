@@ -1,0 +1,115 @@
+//! One colon-separated account file (`passwd`, `shadow` or `quota`) held as
+//! its exact lines, so that every line liveapid does not change is written
+//! back byte for byte.
+
+use std::fs::Metadata;
+
+/// A file's lines, each with its own line ending (the last may have none).
+#[derive(Debug, Clone, Default)]
+pub struct LineFile {
+    lines: Vec<Vec<u8>>,
+    /// The file's metadata when read; `None` if it did not exist.
+    pub(crate) metadata: Option<Metadata>,
+    changed: bool,
+}
+
+impl LineFile {
+    /// Splits `bytes` into lines.
+    pub fn new(bytes: &[u8], metadata: Option<Metadata>) -> LineFile {
+        let lines = bytes.split_inclusive(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+        LineFile {
+            lines,
+            metadata,
+            changed: false,
+        }
+    }
+
+    /// Whether the file existed when read.
+    pub fn existed(&self) -> bool {
+        self.metadata.is_some()
+    }
+
+    /// Whether a line was changed, added or removed.
+    pub fn is_changed(&self) -> bool {
+        self.changed
+    }
+
+    /// The index of the line whose first field is `name`.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.lines.iter().position(|line| first_field(line) == name.as_bytes())
+    }
+
+    /// Field `n` (0-based) of line `index`, without the line ending.
+    pub fn field(&self, index: usize, n: usize) -> Option<&[u8]> {
+        let line = self.lines.get(index)?;
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        line.split(|&b| b == b':').nth(n)
+    }
+
+    /// Replaces line `index` with `line` (which must end in LF).
+    pub fn replace(&mut self, index: usize, line: Vec<u8>) {
+        debug_assert!(line.ends_with(b"\n"));
+        self.lines[index] = line;
+        self.changed = true;
+    }
+
+    /// Appends `line` (which must end in LF), ending an unterminated last line first.
+    pub fn push(&mut self, line: Vec<u8>) {
+        debug_assert!(line.ends_with(b"\n"));
+        if let Some(last) = self.lines.last_mut() {
+            if !last.ends_with(b"\n") {
+                last.push(b'\n');
+            }
+        }
+        self.lines.push(line);
+        self.changed = true;
+    }
+
+    /// Removes line `index`.
+    pub fn remove(&mut self, index: usize) {
+        self.lines.remove(index);
+        self.changed = true;
+    }
+
+    /// The first fields of all lines, in order (blank lines skipped).
+    pub fn names(&self) -> impl Iterator<Item = &[u8]> {
+        self.lines.iter().map(|l| first_field(l)).filter(|n| !n.is_empty())
+    }
+
+    /// The whole file.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.lines.concat()
+    }
+}
+
+fn first_field(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.split(|&b| b == b':').next().unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untouched_lines_survive_byte_for_byte() {
+        let text = b"a:1:x\r\nweird line\n\nb:2::\nc:3";
+        let mut f = LineFile::new(text, None);
+        assert_eq!(f.to_bytes(), text);
+        let b = f.find("b").unwrap();
+        assert_eq!(f.field(b, 1), Some(&b"2"[..]));
+        f.replace(b, b"b:9::\n".to_vec());
+        assert_eq!(f.to_bytes(), b"a:1:x\r\nweird line\n\nb:9::\nc:3");
+        f.push(b"d:4\n".to_vec());
+        assert_eq!(f.to_bytes(), b"a:1:x\r\nweird line\n\nb:9::\nc:3\nd:4\n");
+        assert!(f.is_changed());
+    }
+
+    #[test]
+    fn find_matches_whole_first_fields_only() {
+        let f = LineFile::new(b"alice:x\nal:y\n", None);
+        assert_eq!(f.find("al"), Some(1));
+        assert_eq!(f.find("ali"), None);
+        assert_eq!(f.names().collect::<Vec<_>>(), vec![&b"alice"[..], b"al"]);
+    }
+}

@@ -1,0 +1,248 @@
+//! The one error type of liveapid.
+//!
+//! Every failure, from a torn socket to a weak password, is a variant here.
+//! Input errors display as the exact sentence cPanel puts in a UAPI `errors[]`
+//! entry (`spec/EMAIL.md` §1.3 and §9.6); [`crate::api::result`] is the one
+//! place that turns an error into such an entry. No variant ever carries a
+//! password.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Everything that can go wrong in liveapid.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    // ---- transport and framing: these end one connection, never the daemon ----
+    #[error(transparent)]
+    Io(#[from] io::Error),
+
+    #[error("request length line is longer than {max} bytes")]
+    LengthLineTooLong { max: usize },
+
+    #[error("request length line is not a positive decimal number")]
+    BadLengthLine,
+
+    #[error("request of {len} bytes is over the limit of {max} bytes")]
+    PayloadTooLarge { len: u64, max: usize },
+
+    // ---- start-up and configuration ----
+    #[error("cannot read the cPanel user file {}: {source}", path.display())]
+    CpUserFile { path: PathBuf, source: io::Error },
+
+    #[error("the cPanel user file {} names no main domain (no DNS= line)", path.display())]
+    NoMainDomain { path: PathBuf },
+
+    #[error("no system user named “{user}” in {}; give the home directory with --home", path.display())]
+    NoSystemUser { user: String, path: PathBuf },
+
+    #[error("{0}")]
+    Config(String),
+
+    // ---- the UAPI framework (spec/EMAIL.md §1.3) ----
+    #[error("Provide the {} {}.", quoted_list(.0), numerate(.0, "argument", "arguments"))]
+    MissingArguments(Vec<String>),
+
+    #[error("The {} {} cannot be empty.", quoted_list(.0), numerate(.0, "argument", "arguments"))]
+    EmptyArguments(Vec<String>),
+
+    #[error("The “{0}” argument must have a single value.")]
+    NotSingleValue(String),
+
+    #[error("The arguments must be a JSON object of names and values.")]
+    ArgumentsNotObject,
+
+    #[error("The system could not find the function “{func}” in the module “{module}”.")]
+    UnknownFunction { module: String, func: String },
+
+    #[error("Failed to load module “{0}”: liveapid does not provide this module.")]
+    UnknownModule(String),
+
+    #[error("Illegal function name: {0}")]
+    IllegalFunctionName(String),
+
+    #[error("The API version “{0}” is not supported. Use “uapi” (or 3), 2, or 1.")]
+    UnknownApiVersion(String),
+
+    // ---- mailbox input (spec/EMAIL.md §9) ----
+    #[error("You do not have an email account named “{0}”.")]
+    NoSuchMailbox(String),
+
+    #[error("The email account “{0}” is damaged: it has an entry in only one of the “passwd” and “shadow” files.")]
+    DamagedMailbox(String),
+
+    #[error("The given password is too weak. Please enter a password with a strength rating {}.", required_phrase(*.0))]
+    WeakPassword(u32),
+
+    #[error("“{}” is not a valid email account name. Use letters, numbers, periods (not first, last, or twice in a row), and the characters ! # $ - = ? ^ _ {{ }} ~.", shown(.0))]
+    InvalidLocalpart(String),
+
+    #[error("Your username cannot contain more than 64 characters.")]
+    LocalpartTooLong,
+
+    #[error("Your email address cannot contain more than 254 characters.")]
+    AddressTooLong,
+
+    #[error("“{}” is not a valid domain name.", shown(.0))]
+    InvalidDomain(String),
+
+    #[error("The email address “{}” is not in the domain “{}”. Give the address alone, or a matching domain.", shown(.address), shown(.domain))]
+    AddressDomainMismatch { address: String, domain: String },
+
+    // ---- storage ----
+    #[error("The system could not {action} “{}”: {source}", path.display())]
+    Storage {
+        action: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+
+    #[error("The system could not lock “{}”: another process held it for {seconds} seconds.", path.display())]
+    LockTimeout { path: PathBuf, seconds: u64 },
+}
+
+/// `pub type Result` as in bat: the crate's errors, nothing else.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an I/O error with what was being done and to which file.
+    pub fn storage(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Storage {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// True for the errors that mean "this request was wrong", as opposed to
+    /// a fault of the server. Only the latter are worth a warning in the log.
+    pub fn is_input_error(&self) -> bool {
+        !matches!(
+            self,
+            Error::Io(_)
+                | Error::Storage { .. }
+                | Error::LockTimeout { .. }
+                | Error::CpUserFile { .. }
+                | Error::NoMainDomain { .. }
+                | Error::NoSystemUser { .. }
+                | Error::Config(_)
+                | Error::DamagedMailbox(_)
+        )
+    }
+
+    /// A copy for each waiter of a batch that failed as a whole. `io::Error`
+    /// is not `Clone`, so the copy keeps its kind and message.
+    pub fn duplicate(&self) -> Error {
+        match self {
+            Error::Storage {
+                action,
+                path,
+                source,
+            } => Error::storage(action, path.clone(), copy_io(source)),
+            Error::LockTimeout { path, seconds } => Error::LockTimeout {
+                path: path.clone(),
+                seconds: *seconds,
+            },
+            Error::Io(e) => Error::Io(copy_io(e)),
+            other => Error::Config(other.to_string()),
+        }
+    }
+}
+
+fn copy_io(e: &io::Error) -> io::Error {
+    io::Error::new(e.kind(), e.to_string())
+}
+
+/// `“a”`, `“a” and “b”`, `“a”, “b”, and “c”`: cPanel's `list_and_quoted`.
+fn quoted_list(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("“{n}”")).collect();
+    match quoted.len() {
+        0 => String::new(),
+        1 => quoted[0].clone(),
+        2 => format!("{} and {}", quoted[0], quoted[1]),
+        n => format!("{}, and {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+    }
+}
+
+fn numerate(items: &[String], one: &'static str, many: &'static str) -> &'static str {
+    if items.len() == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// cPanel's `PasswordIsTooWeak` says "of 100." rather than "of 100 or higher.".
+fn required_phrase(required: u32) -> String {
+    if required >= 100 {
+        "of 100".to_string()
+    } else {
+        format!("of {required} or higher")
+    }
+}
+
+/// A user-supplied value as it may appear inside an error text: control
+/// characters (NUL, newline, ...) are shown escaped, and very long values are
+/// cut, so an error line stays one readable line.
+pub(crate) fn shown(value: &str) -> String {
+    const MAX_CHARS: usize = 80;
+    let mut out = String::new();
+    for (i, c) in value.chars().enumerate() {
+        if i == MAX_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framework_texts_match_cpanel() {
+        assert_eq!(
+            Error::MissingArguments(vec!["password".into()]).to_string(),
+            "Provide the “password” argument."
+        );
+        assert_eq!(
+            Error::MissingArguments(vec!["email".into(), "password".into()]).to_string(),
+            "Provide the “email” and “password” arguments."
+        );
+        assert_eq!(
+            Error::EmptyArguments(vec!["password".into()]).to_string(),
+            "The “password” argument cannot be empty."
+        );
+        assert_eq!(
+            Error::UnknownFunction {
+                module: "Email".into(),
+                func: "nope".into()
+            }
+            .to_string(),
+            "The system could not find the function “nope” in the module “Email”."
+        );
+    }
+
+    #[test]
+    fn weak_password_text_has_the_cpanel_hundred_case() {
+        assert_eq!(
+            Error::WeakPassword(65).to_string(),
+            "The given password is too weak. Please enter a password with a strength rating of 65 or higher."
+        );
+        assert_eq!(
+            Error::WeakPassword(100).to_string(),
+            "The given password is too weak. Please enter a password with a strength rating of 100."
+        );
+    }
+
+    #[test]
+    fn shown_escapes_control_characters_and_cuts_long_values() {
+        assert_eq!(shown("a\nb\0"), "a\\nb\\u{0}");
+        assert_eq!(shown(&"x".repeat(300)).chars().count(), 81);
+    }
+}

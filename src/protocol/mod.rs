@@ -1,0 +1,10 @@
+//! The LiveAPI wire protocol: framing ([`codec`]), reply frames ([`frame`])
+//! and what a payload asks for ([`request`]).
+
+pub mod codec;
+pub mod frame;
+pub mod request;
+
+pub use codec::LiveApiCodec;
+pub use frame::ReplyFrame;
+pub use request::{Action, ApiVersion, RawArgs, ReqType, Request};
