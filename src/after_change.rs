@@ -45,13 +45,21 @@ impl AfterChange {
         let outcome = match command.spawn() {
             Err(e) => Err(format!("could not start “{program}”: {e}")),
             Ok(child) => match tokio::time::timeout(self.timeout, child.wait_with_output()).await {
-                Err(_) => Err(format!("“{program}” did not finish within {} seconds", self.timeout.as_secs_f32())),
+                Err(_) => Err(format!(
+                    "“{program}” did not finish within {} seconds",
+                    self.timeout.as_secs_f32()
+                )),
                 Ok(Err(e)) => Err(format!("“{program}” failed: {e}")),
                 Ok(Ok(out)) if out.status.success() => Ok(()),
                 Ok(Ok(out)) => {
                     let stderr = String::from_utf8_lossy(&out.stderr);
                     let detail = stderr.lines().next().unwrap_or("").trim();
-                    Err(format!("“{program}” exited with {}{}{}", out.status, if detail.is_empty() { "" } else { ": " }, detail))
+                    Err(format!(
+                        "“{program}” exited with {}{}{}",
+                        out.status,
+                        if detail.is_empty() { "" } else { ": " },
+                        detail
+                    ))
                 }
             },
         };

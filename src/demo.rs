@@ -52,10 +52,18 @@ pub fn create(dir: &Path) -> Result<DemoAccount> {
     }
     set_mode(&home.join("etc"), 0o750)?;
     set_mode(&etc, 0o750)?;
-    for d in [home.join("mail"), home.join("mail").join(DOMAIN), maildir.clone()] {
+    for d in [
+        home.join("mail"),
+        home.join("mail").join(DOMAIN),
+        maildir.clone(),
+    ] {
         set_mode(&d, 0o751)?;
     }
-    write(&root.join("var/cpanel/users").join(USER), format!("USER={USER}\nDNS={DOMAIN}\nFEATURELIST=default\n"), 0o644)?;
+    write(
+        &root.join("var/cpanel/users").join(USER),
+        format!("USER={USER}\nDNS={DOMAIN}\nFEATURELIST=default\n"),
+        0o644,
+    )?;
 
     let mut secret = [0u8; 24];
     getrandom::fill(&mut secret).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
@@ -63,9 +71,17 @@ pub fn create(dir: &Path) -> Result<DemoAccount> {
     let days = shadow::days_since_epoch(std::time::SystemTime::now());
     // SAFETY: getuid/getgid cannot fail and touch no memory of ours.
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-    let passwd = format!("{MAILBOX}:x:{uid}:{gid}:{USER}:{}:{}\n", maildir.display(), home.display());
+    let passwd = format!(
+        "{MAILBOX}:x:{uid}:{gid}:{USER}:{}:{}\n",
+        maildir.display(),
+        home.display()
+    );
     write(&etc.join("passwd"), passwd, 0o640)?;
-    write(&etc.join("shadow"), String::from_utf8_lossy(&shadow::line(MAILBOX, &initial, days)).into_owned(), 0o640)?;
+    write(
+        &etc.join("shadow"),
+        String::from_utf8_lossy(&shadow::line(MAILBOX, &initial, days)).into_owned(),
+        0o640,
+    )?;
     write(&etc.join("quota"), format!("{MAILBOX}:1073741824\n"), 0o640)?;
     Ok(DemoAccount { root, home })
 }
@@ -76,7 +92,8 @@ fn write(path: &Path, text: String, mode: u32) -> Result<()> {
 }
 
 fn set_mode(path: &Path, mode: u32) -> Result<()> {
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|e| Error::storage("set the mode of", path, e))
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+        .map_err(|e| Error::storage("set the mode of", path, e))
 }
 
 #[cfg(test)]
@@ -88,7 +105,10 @@ mod tests {
     fn the_demo_account_loads_and_has_its_mailbox() {
         let dir = tempfile::tempdir().unwrap();
         let demo = create(dir.path()).unwrap();
-        let account = AccountLocator::new(USER, &demo.root, Some(&demo.home)).unwrap().load().unwrap();
+        let account = AccountLocator::new(USER, &demo.root, Some(&demo.home))
+            .unwrap()
+            .load()
+            .unwrap();
         assert_eq!(account.main_domain, DOMAIN);
         let shadow = fs::read_to_string(demo.mail_etc().join("shadow")).unwrap();
         assert!(shadow.starts_with("user:$6$"), "{shadow}");

@@ -82,8 +82,12 @@ impl Engine {
         match request {
             Request::JsonSwitch => Response::Reply(result::json_switch()),
             Request::Shutdown => Response::Close(Some(result::shutdown())),
-            Request::UnparsableAction => Response::Reply(result::text_error("Could not parse cpanelaction JSON.")),
-            Request::NoValidCommand => Response::Reply(result::text_error("No Valid Command Given.")),
+            Request::UnparsableAction => {
+                Response::Reply(result::text_error("Could not parse cpanelaction JSON."))
+            }
+            Request::NoValidCommand => {
+                Response::Reply(result::text_error("No Valid Command Given."))
+            }
             Request::Tag(attributes) => Response::Reply(self.tag(&attributes)),
             Request::Action(action) => Response::Reply(self.action(action).await),
         }
@@ -125,16 +129,26 @@ impl Engine {
             args,
         } = action;
         match reqtype {
-            ReqType::If => self.with_account(|a| result::condition("if", legacy::holds(a, &first_text(&args)))),
-            ReqType::Feature => {
-                self.with_account(|a| result::condition("feature", legacy::feature_enabled(a, &first_text(&args))))
+            ReqType::If => {
+                self.with_account(|a| result::condition("if", legacy::holds(a, &first_text(&args))))
             }
-            ReqType::Other(kind) => result::text_error(&format!("Unknown request type “{}”.", crate::error::shown(&kind))),
+            ReqType::Feature => self.with_account(|a| {
+                result::condition("feature", legacy::feature_enabled(a, &first_text(&args)))
+            }),
+            ReqType::Other(kind) => result::text_error(&format!(
+                "Unknown request type “{}”.",
+                crate::error::shown(&kind)
+            )),
             ReqType::Exec => match apiversion {
-                ApiVersion::Uapi => self.uapi(&module, &func, Args::from_raw(args)).await.envelope(&module, &func),
+                ApiVersion::Uapi => self
+                    .uapi(&module, &func, Args::from_raw(args))
+                    .await
+                    .envelope(&module, &func),
                 ApiVersion::Api2 => self.api2(&module, &func, args).await,
                 ApiVersion::Api1 => self.api1(&module, &func, &args),
-                ApiVersion::Unknown(v) => result::text_error(&Error::UnknownApiVersion(crate::error::shown(&v)).to_string()),
+                ApiVersion::Unknown(v) => result::text_error(
+                    &Error::UnknownApiVersion(crate::error::shown(&v)).to_string(),
+                ),
             },
         }
     }
@@ -156,21 +170,29 @@ impl Engine {
 
     fn api1(&self, module: &str, func: &str, args: &RawArgs) -> Value {
         if module == "print" {
-            return self.with_account(|a| result::api1_print(&legacy::expand(a, &first_text(args))));
+            return self
+                .with_account(|a| result::api1_print(&legacy::expand(a, &first_text(args))));
         }
-        let e = check_names(module, func).err().unwrap_or(Error::UnknownFunction {
-            module: module.to_owned(),
-            func: func.to_owned(),
-        });
+        let e = check_names(module, func)
+            .err()
+            .unwrap_or(Error::UnknownFunction {
+                module: module.to_owned(),
+                func: func.to_owned(),
+            });
         result::api1(module, func, Err(e.to_string()))
     }
 
     fn tag(&self, attributes: &[(String, String)]) -> Value {
         match attributes.iter().find(|(name, _)| name == "print") {
-            Some((_, expression)) => self.with_account(|a| result::api1_print(&legacy::expand(a, expression))),
+            Some((_, expression)) => {
+                self.with_account(|a| result::api1_print(&legacy::expand(a, expression)))
+            }
             None => {
                 let name = attributes.first().map_or("", |(n, _)| n.as_str());
-                result::api1_tag_failure(&format!("liveapid does not run the legacy “{}” tag.", crate::error::shown(name)))
+                result::api1_tag_failure(&format!(
+                    "liveapid does not run the legacy “{}” tag.",
+                    crate::error::shown(name)
+                ))
             }
         }
     }
@@ -189,7 +211,10 @@ impl Engine {
 /// cPanel's name rules: function names must be `[A-Za-z0-9_]+` and must not
 /// start with `_`; modules must be ones liveapid provides.
 fn check_names(module: &str, func: &str) -> Result<()> {
-    if func.is_empty() || func.starts_with('_') || !func.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    if func.is_empty()
+        || func.starts_with('_')
+        || !func.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
         return Err(Error::IllegalFunctionName(crate::error::shown(func)));
     }
     if !MODULES.contains(&module) {

@@ -46,7 +46,12 @@ impl Default for ServerOptions {
 
 /// Serves `listener` until `shutdown` completes, then lets every connection
 /// finish the request it is running and returns.
-pub async fn run(listener: UnixListener, engine: Arc<Engine>, options: ServerOptions, shutdown: impl Future) {
+pub async fn run(
+    listener: UnixListener,
+    engine: Arc<Engine>,
+    options: ServerOptions,
+    shutdown: impl Future,
+) {
     let (notify_shutdown, _) = broadcast::channel(1);
     // Every handler holds a sender; when all are dropped, all are done.
     let (shutdown_complete_tx, mut shutdown_complete_rx) = mpsc::channel::<()>(1);
@@ -168,7 +173,8 @@ impl Handler {
     async fn respond(&mut self, request: Request) -> Result<(Response, bool)> {
         let work = self.engine.respond(request);
         tokio::pin!(work);
-        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + self.keepalive, self.keepalive);
+        let mut ticks =
+            tokio::time::interval_at(tokio::time::Instant::now() + self.keepalive, self.keepalive);
         let mut declaration_sent = false;
         loop {
             tokio::select! {

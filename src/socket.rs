@@ -16,7 +16,9 @@ pub const MAX_SOCKET_PATH: usize = 107;
 /// `/tmp/liveapid-<uid>/<user>.sock`.
 pub fn default_path(user: &str) -> PathBuf {
     if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
-        return Path::new(&dir).join("liveapid").join(format!("{user}.sock"));
+        return Path::new(&dir)
+            .join("liveapid")
+            .join(format!("{user}.sock"));
     }
     // SAFETY: getuid cannot fail and touches no memory of ours.
     let uid = unsafe { libc::getuid() };
@@ -61,7 +63,10 @@ pub fn bind(path: &Path) -> Result<(UnixListener, SocketFile)> {
             path.display()
         )));
     }
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     if !dir.is_dir() {
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -73,12 +78,19 @@ pub fn bind(path: &Path) -> Result<(UnixListener, SocketFile)> {
         Ok(meta) => {
             use std::os::unix::fs::FileTypeExt;
             if !meta.file_type().is_socket() {
-                return Err(Error::Config(format!("{} exists and is not a socket", path.display())));
+                return Err(Error::Config(format!(
+                    "{} exists and is not a socket",
+                    path.display()
+                )));
             }
             if std::os::unix::net::UnixStream::connect(path).is_ok() {
-                return Err(Error::Config(format!("another daemon is already listening on {}", path.display())));
+                return Err(Error::Config(format!(
+                    "another daemon is already listening on {}",
+                    path.display()
+                )));
             }
-            std::fs::remove_file(path).map_err(|e| Error::storage("remove the stale socket", path, e))?;
+            std::fs::remove_file(path)
+                .map_err(|e| Error::storage("remove the stale socket", path, e))?;
         }
         Err(e) if e.kind() == ErrorKind::NotFound => {}
         Err(e) => return Err(Error::storage("inspect", path, e)),
@@ -91,7 +103,9 @@ pub fn bind(path: &Path) -> Result<(UnixListener, SocketFile)> {
     // SAFETY: as above; restores the caller's mask.
     unsafe { libc::umask(previous) };
     let listener = bound.map_err(|e| Error::storage("listen on", path, e))?;
-    let file = SocketFile { path: path.to_owned() };
+    let file = SocketFile {
+        path: path.to_owned(),
+    };
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
         .map_err(|e| Error::storage("set the mode of", path, e))?;
     Ok((listener, file))

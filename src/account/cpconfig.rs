@@ -51,7 +51,8 @@ impl CpanelConfig {
             .map_or(DEFAULT_MIN_STRENGTH, |n| n.min(100) as u32);
         CpanelConfig {
             min_mailbox_strength: strength,
-            default_quota_mib: number("email_account_quota_userdefined_default_value").unwrap_or(DEFAULT_QUOTA_MIB),
+            default_quota_mib: number("email_account_quota_userdefined_default_value")
+                .unwrap_or(DEFAULT_QUOTA_MIB),
         }
     }
 }
@@ -62,16 +63,33 @@ mod tests {
 
     #[test]
     fn virtual_minimum_wins_over_the_general_one() {
-        assert_eq!(CpanelConfig::parse("minpwstrength=50\nminpwstrength_virtual=70\n").min_mailbox_strength, 70);
-        assert_eq!(CpanelConfig::parse("minpwstrength=50\n").min_mailbox_strength, 50);
+        assert_eq!(
+            CpanelConfig::parse("minpwstrength=50\nminpwstrength_virtual=70\n")
+                .min_mailbox_strength,
+            70
+        );
+        assert_eq!(
+            CpanelConfig::parse("minpwstrength=50\n").min_mailbox_strength,
+            50
+        );
         assert_eq!(CpanelConfig::parse("").min_mailbox_strength, 65);
-        assert_eq!(CpanelConfig::parse("minpwstrength=junk\n").min_mailbox_strength, 65);
-        assert_eq!(CpanelConfig::parse("minpwstrength_virtual=\nminpwstrength=0\n").min_mailbox_strength, 0);
+        assert_eq!(
+            CpanelConfig::parse("minpwstrength=junk\n").min_mailbox_strength,
+            65
+        );
+        assert_eq!(
+            CpanelConfig::parse("minpwstrength_virtual=\nminpwstrength=0\n").min_mailbox_strength,
+            0
+        );
     }
 
     #[test]
     fn default_quota() {
         assert_eq!(CpanelConfig::parse("").default_quota_mib, 1024);
-        assert_eq!(CpanelConfig::parse("email_account_quota_userdefined_default_value=250").default_quota_mib, 250);
+        assert_eq!(
+            CpanelConfig::parse("email_account_quota_userdefined_default_value=250")
+                .default_quota_mib,
+            250
+        );
     }
 }

@@ -36,7 +36,9 @@ impl CpUserFile {
             path: path.to_owned(),
             source,
         })?;
-        CpUserFile::parse(&text).ok_or_else(|| Error::NoMainDomain { path: path.to_owned() })
+        CpUserFile::parse(&text).ok_or_else(|| Error::NoMainDomain {
+            path: path.to_owned(),
+        })
     }
 
     /// Parses the text; `None` without a main domain.
@@ -45,7 +47,9 @@ impl CpUserFile {
         let mut numbered: Vec<(u32, String)> = Vec::new();
         let mut feature_list = "default".to_owned();
         for line in text.lines() {
-            let Some((key, value)) = line.split_once('=') else { continue };
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
             let value = value.trim();
             if key == "DNS" {
                 if !value.is_empty() {

@@ -51,10 +51,14 @@ impl AccountLocator {
     /// `home` is given, or an unreadable or domain-less cPanel user file.
     pub fn new(user: &str, root: &Path, home: Option<&Path>) -> Result<AccountLocator> {
         if !is_valid_user_name(user) {
-            return Err(Error::Config(format!("“{}” is not a valid cPanel user name", crate::error::shown(user))));
+            return Err(Error::Config(format!(
+                "“{}” is not a valid cPanel user name",
+                crate::error::shown(user)
+            )));
         }
         let passwd = root.join("etc/passwd");
-        let system = sysuser::lookup(&passwd, user).map_err(|e| Error::storage("read", &passwd, e))?;
+        let system =
+            sysuser::lookup(&passwd, user).map_err(|e| Error::storage("read", &passwd, e))?;
         let (home, uid, gid) = match (home, system) {
             (Some(home), Some(u)) => (home.to_owned(), u.uid, u.gid),
             (Some(home), None) => {
@@ -99,7 +103,8 @@ impl AccountLocator {
     pub fn load(&self) -> Result<Account> {
         let cpuser = CpUserFile::load(&self.root.join("var/cpanel/users").join(&self.user))?;
         let config_path = self.root.join("var/cpanel/cpanel.config");
-        let config = CpanelConfig::load(&config_path).map_err(|e| Error::storage("read", &config_path, e))?;
+        let config = CpanelConfig::load(&config_path)
+            .map_err(|e| Error::storage("read", &config_path, e))?;
         Ok(Account {
             user: self.user.clone(),
             home: self.home.clone(),
@@ -117,7 +122,8 @@ impl AccountLocator {
 impl Account {
     /// Every domain of the account, the main domain first.
     pub fn domains(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.main_domain.as_str()).chain(self.other_domains.iter().map(String::as_str))
+        std::iter::once(self.main_domain.as_str())
+            .chain(self.other_domains.iter().map(String::as_str))
     }
 
     /// Whether the account owns `domain` (already lowercased).
@@ -173,20 +179,32 @@ mod tests {
     fn loads_a_scratch_account() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("var/cpanel/users")).unwrap();
-        std::fs::write(dir.path().join("var/cpanel/users/demo"), "DNS=example.com\nDNS1=example.net\n").unwrap();
-        let locator = AccountLocator::new("demo", dir.path(), Some(Path::new("/home/dave"))).unwrap();
+        std::fs::write(
+            dir.path().join("var/cpanel/users/demo"),
+            "DNS=example.com\nDNS1=example.net\n",
+        )
+        .unwrap();
+        let locator =
+            AccountLocator::new("demo", dir.path(), Some(Path::new("/home/dave"))).unwrap();
         let account = locator.load().unwrap();
-        assert_eq!(account.domains().collect::<Vec<_>>(), vec!["example.com", "example.net"]);
+        assert_eq!(
+            account.domains().collect::<Vec<_>>(),
+            vec!["example.com", "example.net"]
+        );
         assert!(account.owns_domain("example.net"));
         assert!(!account.owns_domain("example.org"));
-        assert_eq!(account.mail_etc_dir("example.com"), Path::new("/home/dave/etc/example.com"));
+        assert_eq!(
+            account.mail_etc_dir("example.com"),
+            Path::new("/home/dave/etc/example.com")
+        );
         assert_eq!(account.config.min_mailbox_strength, 65);
     }
 
     #[test]
     fn missing_cpanel_user_file_is_a_start_up_error() {
         let dir = tempfile::tempdir().unwrap();
-        let err = AccountLocator::new("demo", dir.path(), Some(Path::new("/home/demo"))).unwrap_err();
+        let err =
+            AccountLocator::new("demo", dir.path(), Some(Path::new("/home/demo"))).unwrap_err();
         assert!(matches!(err, Error::CpUserFile { .. }), "{err}");
     }
 

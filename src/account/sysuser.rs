@@ -46,7 +46,11 @@ mod tests {
         let text = "root:x:0:0:root:/root:/bin/bash\ndemo:x:1001:1002::/home/demo:/bin/bash\n";
         assert_eq!(
             parse(text, "demo"),
-            Some(SystemUser { uid: 1001, gid: 1002, home: "/home/demo".into() })
+            Some(SystemUser {
+                uid: 1001,
+                gid: 1002,
+                home: "/home/demo".into()
+            })
         );
         assert_eq!(parse(text, "dem"), None);
     }

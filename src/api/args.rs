@@ -35,7 +35,9 @@ impl Args {
         match raw {
             RawArgs::None => Ok(Args::default()),
             RawArgs::Object(map) => Ok(Args::from_object(map)),
-            RawArgs::Array(_) | RawArgs::String(_) | RawArgs::Scalar(_) => Err(Error::ArgumentsNotObject),
+            RawArgs::Array(_) | RawArgs::String(_) | RawArgs::Scalar(_) => {
+                Err(Error::ArgumentsNotObject)
+            }
         }
     }
 
@@ -44,9 +46,12 @@ impl Args {
             .into_iter()
             .map(|(name, value)| {
                 let value = match value {
-                    Value::Array(items) => {
-                        ArgValue::Many(items.into_iter().map(|v| Zeroizing::new(into_text(v))).collect())
-                    }
+                    Value::Array(items) => ArgValue::Many(
+                        items
+                            .into_iter()
+                            .map(|v| Zeroizing::new(into_text(v)))
+                            .collect(),
+                    ),
                     other => ArgValue::One(Zeroizing::new(into_text(other))),
                 };
                 (name, value)
@@ -90,7 +95,11 @@ impl Args {
     ///
     /// [`Error::MissingArguments`] or [`Error::EmptyArguments`].
     pub fn require(&self, required: &[&str]) -> Result<()> {
-        let missing: Vec<String> = required.iter().filter(|n| self.find(n).is_none()).map(|n| n.to_string()).collect();
+        let missing: Vec<String> = required
+            .iter()
+            .filter(|n| self.find(n).is_none())
+            .map(|n| n.to_string())
+            .collect();
         if !missing.is_empty() {
             return Err(Error::MissingArguments(missing));
         }
@@ -176,7 +185,10 @@ mod tests {
             "Provide the “email” and “password” arguments."
         );
         let a = args(json!({"email": "", "password": "x"}));
-        assert_eq!(a.require(&["email", "password"]).unwrap_err().to_string(), "The “email” argument cannot be empty.");
+        assert_eq!(
+            a.require(&["email", "password"]).unwrap_err().to_string(),
+            "The “email” argument cannot be empty."
+        );
         let a = args(json!({"email": null, "password": ""}));
         assert_eq!(
             a.require(&["email", "password"]).unwrap_err().to_string(),
@@ -193,7 +205,10 @@ mod tests {
 
     #[test]
     fn non_object_arguments_are_refused() {
-        assert!(matches!(Args::from_raw(RawArgs::Array(vec![json!("x")])), Err(Error::ArgumentsNotObject)));
+        assert!(matches!(
+            Args::from_raw(RawArgs::Array(vec![json!("x")])),
+            Err(Error::ArgumentsNotObject)
+        ));
         assert!(Args::from_raw(RawArgs::None).unwrap().require(&[]).is_ok());
     }
 

@@ -35,7 +35,11 @@ pub fn holds(account: &Account, expression: &str) -> bool {
 /// `/var/cpanel/features/<list>` or listed in `/var/cpanel/features/disabled`.
 pub fn feature_enabled(account: &Account, feature: &str) -> bool {
     let feature = feature.trim();
-    if feature.is_empty() || !feature.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if feature.is_empty()
+        || !feature
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         return false;
     }
     let off_in = |list: &str| {
@@ -68,8 +72,10 @@ fn variable(account: &Account, name: &str) -> Option<String> {
 }
 
 fn is_reseller(account: &Account) -> bool {
-    std::fs::read_to_string(account.system_file("var/cpanel/resellers"))
-        .is_ok_and(|text| text.lines().any(|l| l.split(':').next() == Some(account.user.as_str())))
+    std::fs::read_to_string(account.system_file("var/cpanel/resellers")).is_ok_and(|text| {
+        text.lines()
+            .any(|l| l.split(':').next() == Some(account.user.as_str()))
+    })
 }
 
 fn truthy(value: &str) -> bool {
@@ -84,8 +90,15 @@ mod tests {
 
     fn account(dir: &Path) -> Account {
         std::fs::create_dir_all(dir.join("var/cpanel/users")).unwrap();
-        std::fs::write(dir.join("var/cpanel/users/demo"), "DNS=example.com\nFEATURELIST=mail\n").unwrap();
-        AccountLocator::new("demo", dir, Some(Path::new("/home/dave"))).unwrap().load().unwrap()
+        std::fs::write(
+            dir.join("var/cpanel/users/demo"),
+            "DNS=example.com\nFEATURELIST=mail\n",
+        )
+        .unwrap();
+        AccountLocator::new("demo", dir, Some(Path::new("/home/dave")))
+            .unwrap()
+            .load()
+            .unwrap()
     }
 
     #[test]
@@ -116,10 +129,18 @@ mod tests {
         let a = account(dir.path());
         assert!(feature_enabled(&a, "fileman"));
         std::fs::create_dir_all(dir.path().join("var/cpanel/features")).unwrap();
-        std::fs::write(dir.path().join("var/cpanel/features/mail"), "fileman=0\npopaccts=1\n").unwrap();
+        std::fs::write(
+            dir.path().join("var/cpanel/features/mail"),
+            "fileman=0\npopaccts=1\n",
+        )
+        .unwrap();
         assert!(!feature_enabled(&a, "fileman"));
         assert!(feature_enabled(&a, "popaccts"));
-        std::fs::write(dir.path().join("var/cpanel/features/disabled"), "popaccts=0\n").unwrap();
+        std::fs::write(
+            dir.path().join("var/cpanel/features/disabled"),
+            "popaccts=0\n",
+        )
+        .unwrap();
         assert!(!feature_enabled(&a, "popaccts"));
         assert!(!feature_enabled(&a, "../x"));
     }

@@ -45,7 +45,13 @@ impl UapiResult {
 
     /// The bare result object, as HTTP `/execute` returns it.
     pub fn body(&self) -> Value {
-        let list = |items: &[String]| if items.is_empty() { Value::Null } else { json!(items) };
+        let list = |items: &[String]| {
+            if items.is_empty() {
+                Value::Null
+            } else {
+                json!(items)
+            }
+        };
         json!({
             "data": self.data,
             "errors": list(&self.errors),
@@ -169,7 +175,12 @@ mod tests {
 
     #[test]
     fn api2_failure_matches_the_hand_built_vector() {
-        let v = api2("Email", "listpopswithdisk", vec![], Some("Permission denied."));
+        let v = api2(
+            "Email",
+            "listpopswithdisk",
+            vec![],
+            Some("Permission denied."),
+        );
         assert_eq!(
             v.to_string(),
             r#"{"cpanelresult":{"apiversion":2,"func":"listpopswithdisk","module":"Email","data":[],"event":{"result":0,"reason":"Permission denied."},"error":"Permission denied."}}"#
@@ -182,6 +193,9 @@ mod tests {
             api1_print("cow").to_string(),
             r#"{"apiversion":"1","type":"internal","command":"print","source":"internal","data":{"result":"cow"},"event":{"result":1}}"#
         );
-        assert_eq!(condition("if", true).to_string(), r#"{"cpanelresult":{"data":{"result":1},"module":"if","apiversion":1}}"#);
+        assert_eq!(
+            condition("if", true).to_string(),
+            r#"{"cpanelresult":{"data":{"result":1},"module":"if","apiversion":1}}"#
+        );
     }
 }

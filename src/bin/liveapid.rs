@@ -14,7 +14,11 @@ use liveapid::server::{self, ServerOptions};
 use liveapid::{demo, socket, Engine, Error, Result};
 
 #[derive(Parser)]
-#[command(name = "liveapid", version, about = "A LiveAPI engine for cPanel-style hosting accounts")]
+#[command(
+    name = "liveapid",
+    version,
+    about = "A LiveAPI engine for cPanel-style hosting accounts"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -133,8 +137,13 @@ fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<ExitCode> {
     match command {
-        Command::Serve { account, socket, server } => {
-            let locator = AccountLocator::new(&account.user, &account.root, account.home.as_deref())?;
+        Command::Serve {
+            account,
+            socket,
+            server,
+        } => {
+            let locator =
+                AccountLocator::new(&account.user, &account.root, account.home.as_deref())?;
             let path = socket.unwrap_or_else(|| socket::default_path(&account.user));
             let options = server.options()?;
             let engine = Engine::new(locator).with_after_change(server.after_change()?);
@@ -142,7 +151,11 @@ async fn run(command: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { dir, socket } => run_demo(dir, socket).await,
-        Command::Run { socket, account, script } => run_script(socket, account, script).await,
+        Command::Run {
+            socket,
+            account,
+            script,
+        } => run_script(socket, account, script).await,
     }
 }
 
@@ -157,7 +170,10 @@ impl ServerArgs {
 
     fn after_change(&self) -> Result<Option<AfterChange>> {
         let timeout = seconds("--after-change-timeout", self.after_change_timeout)?;
-        Ok(self.after_password_change.as_deref().and_then(|c| AfterChange::parse(c, timeout)))
+        Ok(self
+            .after_password_change
+            .as_deref()
+            .and_then(|c| AfterChange::parse(c, timeout)))
     }
 }
 
@@ -222,7 +238,9 @@ async fn run_demo(dir: Option<PathBuf>, socket_path: Option<PathBuf>) -> Result<
     let (dir, _cleanup) = match dir {
         Some(d) => (d, None),
         None => {
-            let t = tempfile::Builder::new().prefix("liveapid-demo-").tempdir()?;
+            let t = tempfile::Builder::new()
+                .prefix("liveapid-demo-")
+                .tempdir()?;
             (t.path().to_owned(), Some(t))
         }
     };
@@ -231,8 +249,18 @@ async fn run_demo(dir: Option<PathBuf>, socket_path: Option<PathBuf>) -> Result<
     let locator = AccountLocator::new(demo::USER, &account.root, Some(&account.home))?;
     let shadow = account.mail_etc().join("shadow");
     let sock = path.display();
-    println!("liveapid demo: cPanel account “{}” (main domain {}) in {}", demo::USER, demo::DOMAIN, dir.display());
-    println!("  mailbox {}@{}; its password file: {}", demo::MAILBOX, demo::DOMAIN, shadow.display());
+    println!(
+        "liveapid demo: cPanel account “{}” (main domain {}) in {}",
+        demo::USER,
+        demo::DOMAIN,
+        dir.display()
+    );
+    println!(
+        "  mailbox {}@{}; its password file: {}",
+        demo::MAILBOX,
+        demo::DOMAIN,
+        shadow.display()
+    );
     println!();
     println!("Point a script at it:");
     println!("  export CPANEL_CONNECT_SOCKET={sock} CPANEL_PHPCONNECT_SOCKET={sock}");
@@ -248,7 +276,11 @@ async fn run_demo(dir: Option<PathBuf>, socket_path: Option<PathBuf>) -> Result<
     Ok(ExitCode::SUCCESS)
 }
 
-async fn run_script(socket_path: Option<PathBuf>, account: OptionalAccountArgs, script: Vec<String>) -> Result<ExitCode> {
+async fn run_script(
+    socket_path: Option<PathBuf>,
+    account: OptionalAccountArgs,
+    script: Vec<String>,
+) -> Result<ExitCode> {
     let (program, args) = interpreter(&script);
     match socket_path {
         Some(path) => {
@@ -268,9 +300,14 @@ async fn run_script(socket_path: Option<PathBuf>, account: OptionalAccountArgs, 
             let (listener, _socket_file) = socket::bind(&path)?;
             let engine = Arc::new(Engine::new(locator));
             let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-            let server = tokio::spawn(server::run(listener, engine, ServerOptions::default(), async {
-                let _ = stop_rx.await;
-            }));
+            let server = tokio::spawn(server::run(
+                listener,
+                engine,
+                ServerOptions::default(),
+                async {
+                    let _ = stop_rx.await;
+                },
+            ));
             let status = spawn_script(&program, &args, &path).await;
             let _ = stop_tx.send(());
             let _ = server.await;

@@ -65,11 +65,20 @@ impl BatchState for DomainFiles {
     fn commit(&mut self) -> Result<()> {
         let dir = self.dir.clone();
         // New files: private to the owner and group, as cPanel makes them.
-        let owner = NewFileOwner { uid: None, gid: None, mode: 0o640 };
+        let owner = NewFileOwner {
+            uid: None,
+            gid: None,
+            mode: 0o640,
+        };
         let mut staged = Vec::new();
         for (name, file) in self.files_mut() {
             if file.is_changed() {
-                staged.push(atomic::stage(&dir.join(name), &file.to_bytes(), file.metadata.as_ref(), owner)?);
+                staged.push(atomic::stage(
+                    &dir.join(name),
+                    &file.to_bytes(),
+                    file.metadata.as_ref(),
+                    owner,
+                )?);
             }
         }
         if staged.is_empty() {

@@ -12,7 +12,8 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 
 /// The crypt alphabet, in the order of its 6-bit values.
-const CRYPT_ALPHABET: &[u8; 64] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const CRYPT_ALPHABET: &[u8; 64] =
+    b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /// SHA-crypt hashes at most 16 salt characters.
 pub const SALT_LEN: usize = 16;
 const DEFAULT_ROUNDS: u32 = 5000;
@@ -48,7 +49,9 @@ pub fn is_supported_hash(stored: &str) -> bool {
             Scheme::Sha512 => 86,
             Scheme::Sha256 => 43,
         };
-        p.salt.len() <= SALT_LEN && p.hash.len() == expected_len && p.hash.bytes().all(|b| CRYPT_ALPHABET.contains(&b))
+        p.salt.len() <= SALT_LEN
+            && p.hash.len() == expected_len
+            && p.hash.bytes().all(|b| CRYPT_ALPHABET.contains(&b))
     })
 }
 
@@ -93,20 +96,32 @@ impl<'a> ParsedHash<'a> {
 
 fn random_salt() -> Result<String> {
     let mut bytes = [0u8; SALT_LEN];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Error::Io(std::io::Error::other(format!("the system random source failed: {e}"))))?;
+    getrandom::fill(&mut bytes).map_err(|e| {
+        Error::Io(std::io::Error::other(format!(
+            "the system random source failed: {e}"
+        )))
+    })?;
     // 64 symbols: the low six bits of a uniform byte are uniform.
-    Ok(bytes.iter().map(|b| char::from(CRYPT_ALPHABET[usize::from(b & 63)])).collect())
+    Ok(bytes
+        .iter()
+        .map(|b| char::from(CRYPT_ALPHABET[usize::from(b & 63)]))
+        .collect())
 }
 
 /// libxcrypt's rounds handling: clamped to 1000..=999_999_999, and written
 /// back only when given.
 fn params(rounds: Option<u32>) -> (Params, String) {
     match rounds {
-        None => (Params::new(DEFAULT_ROUNDS).expect("5000 rounds are valid"), String::new()),
+        None => (
+            Params::new(DEFAULT_ROUNDS).expect("5000 rounds are valid"),
+            String::new(),
+        ),
         Some(n) => {
             let n = n.clamp(Params::ROUNDS_MIN, Params::ROUNDS_MAX);
-            (Params::new(n).expect("clamped rounds are valid"), format!("rounds={n}$"))
+            (
+                Params::new(n).expect("clamped rounds are valid"),
+                format!("rounds={n}$"),
+            )
         }
     }
 }
@@ -178,9 +193,18 @@ mod tests {
 
     #[test]
     fn reproduces_the_specification_vectors() {
-        assert_eq!(sha512_crypt_string(b"Hello world!", "saltstring", None), SHA512_VECTOR);
-        assert_eq!(sha512_crypt_string(b"Hello world!", "saltstringsaltstring", Some(10000)), SHA512_ROUNDS_VECTOR);
-        assert_eq!(sha256_crypt_string(b"Hello world!", "saltstring", None), SHA256_VECTOR);
+        assert_eq!(
+            sha512_crypt_string(b"Hello world!", "saltstring", None),
+            SHA512_VECTOR
+        );
+        assert_eq!(
+            sha512_crypt_string(b"Hello world!", "saltstringsaltstring", Some(10000)),
+            SHA512_ROUNDS_VECTOR
+        );
+        assert_eq!(
+            sha256_crypt_string(b"Hello world!", "saltstring", None),
+            SHA256_VECTOR
+        );
     }
 
     #[test]
@@ -194,17 +218,25 @@ mod tests {
         assert!(!h.contains(':') && !h.contains("rounds="));
         assert_eq!(verify_password(b"n3w/Pass&word", &h), Some(true));
         assert_eq!(verify_password(b"n3w/Pass&wore", &h), Some(false));
-        assert_ne!(hash_password(b"x").unwrap(), hash_password(b"x").unwrap(), "salts must differ");
+        assert_ne!(
+            hash_password(b"x").unwrap(),
+            hash_password(b"x").unwrap(),
+            "salts must differ"
+        );
     }
 
     #[test]
     fn verify_matches_libxcrypt_on_the_vectors_and_the_salt_trap() {
         assert_eq!(verify_password(b"Hello world!", SHA512_VECTOR), Some(true));
-        assert_eq!(verify_password(b"Hello world!", SHA512_ROUNDS_VECTOR), Some(true));
+        assert_eq!(
+            verify_password(b"Hello world!", SHA512_ROUNDS_VECTOR),
+            Some(true)
+        );
         assert_eq!(verify_password(b"Hello world!", SHA256_VECTOR), Some(true));
         // A 22-character salt is hashed as 16 but libxcrypt compares the
         // whole string, so such a hash never verifies.
-        let long_salt = sha512_crypt_string(b"pw", "abcdefghijklmnopqrstuv", None).replace("$abcdefghijklmnop$", "$abcdefghijklmnopqrstuv$");
+        let long_salt = sha512_crypt_string(b"pw", "abcdefghijklmnopqrstuv", None)
+            .replace("$abcdefghijklmnop$", "$abcdefghijklmnopqrstuv$");
         assert_eq!(verify_password(b"pw", &long_salt), Some(false));
         assert_eq!(verify_password(b"pw", "$1$abc$def"), None);
         assert_eq!(verify_password(b"pw", "!!$6$x"), None);

@@ -16,7 +16,10 @@ pub struct LineFile {
 impl LineFile {
     /// Splits `bytes` into lines.
     pub fn new(bytes: &[u8], metadata: Option<Metadata>) -> LineFile {
-        let lines = bytes.split_inclusive(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+        let lines = bytes
+            .split_inclusive(|&b| b == b'\n')
+            .map(<[u8]>::to_vec)
+            .collect();
         LineFile {
             lines,
             metadata,
@@ -36,7 +39,9 @@ impl LineFile {
 
     /// The index of the line whose first field is `name`.
     pub fn find(&self, name: &str) -> Option<usize> {
-        self.lines.iter().position(|line| first_field(line) == name.as_bytes())
+        self.lines
+            .iter()
+            .position(|line| first_field(line) == name.as_bytes())
     }
 
     /// Field `n` (0-based) of line `index`, without the line ending.
@@ -73,7 +78,10 @@ impl LineFile {
 
     /// The first fields of all lines, in order (blank lines skipped).
     pub fn names(&self) -> impl Iterator<Item = &[u8]> {
-        self.lines.iter().map(|l| first_field(l)).filter(|n| !n.is_empty())
+        self.lines
+            .iter()
+            .map(|l| first_field(l))
+            .filter(|n| !n.is_empty())
     }
 
     /// The whole file.

@@ -18,7 +18,12 @@ use crate::error::{Error, Result};
 ///
 /// [`Error::NoSuchMailbox`] when neither file has the mailbox,
 /// [`Error::DamagedMailbox`] when only one of them has it.
-pub fn change_password(files: &mut DomainFiles, address: &MailAddress, new_hash: &str, now: SystemTime) -> Result<()> {
+pub fn change_password(
+    files: &mut DomainFiles,
+    address: &MailAddress,
+    new_hash: &str,
+    now: SystemTime,
+) -> Result<()> {
     let index = existing_shadow_line(files, address)?;
     let prefix = shadow::suspension_prefix(files.shadow.field(index, 1).unwrap_or_default());
     let stored = Zeroizing::new(format!("{prefix}{new_hash}"));
@@ -30,7 +35,10 @@ pub fn change_password(files: &mut DomainFiles, address: &MailAddress, new_hash:
 /// The shadow line index of a mailbox that exists in both `passwd` and
 /// `shadow` (spec/EMAIL.md §9.8).
 fn existing_shadow_line(files: &DomainFiles, address: &MailAddress) -> Result<usize> {
-    match (files.passwd.find(&address.localpart), files.shadow.find(&address.localpart)) {
+    match (
+        files.passwd.find(&address.localpart),
+        files.shadow.find(&address.localpart),
+    ) {
         (Some(_), Some(index)) => Ok(index),
         (None, None) => Err(Error::NoSuchMailbox(address.to_string())),
         _ => Err(Error::DamagedMailbox(address.to_string())),

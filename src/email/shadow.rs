@@ -23,7 +23,8 @@ pub fn suspension_prefix(stored: &[u8]) -> &str {
 
 /// Days since the Unix epoch, as cPanel's `int(time / 86400)`.
 pub fn days_since_epoch(now: SystemTime) -> u64 {
-    now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400)
+    now.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400)
 }
 
 #[cfg(test)]
@@ -47,6 +48,9 @@ mod tests {
 
     #[test]
     fn days_are_whole_days() {
-        assert_eq!(days_since_epoch(UNIX_EPOCH + Duration::from_secs(86_400 * 3 - 1)), 2);
+        assert_eq!(
+            days_since_epoch(UNIX_EPOCH + Duration::from_secs(86_400 * 3 - 1)),
+            2
+        );
     }
 }

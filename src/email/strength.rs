@@ -55,7 +55,11 @@ pub fn entropy_rating(password: &[u8]) -> u32 {
         previous = Some(byte);
         classes |= class_of(byte);
     }
-    let pool: u32 = CLASS_SIZES.iter().filter(|(bit, _)| classes & bit != 0).map(|(_, n)| n).sum();
+    let pool: u32 = CLASS_SIZES
+        .iter()
+        .filter(|(bit, _)| classes & bit != 0)
+        .map(|(_, n)| n)
+        .sum();
     let entropy = f64::from(different) * f64::from(pool).log2() + f64::from(repeated) * 3f64.log2();
     if entropy > 70.0 {
         100
@@ -71,8 +75,8 @@ fn class_of(byte: u8) -> u8 {
         b'g'..=b'z' => LOWER_HEX | LOWER_REST,
         b'A'..=b'F' => UPPER_HEX,
         b'G'..=b'Z' => UPPER_HEX | UPPER_REST,
-        b'!' | b'$' | b'%' | b'&' | b'(' | b')' | b'*' | b'+' | b',' | b'-' | b'.' | b'/' | b':' | b'<' | b'='
-        | b'>' | b'?' | b'`' | b'{' | b'|' | b'}' | b'~' => PUNCT,
+        b'!' | b'$' | b'%' | b'&' | b'(' | b')' | b'*' | b'+' | b',' | b'-' | b'.' | b'/'
+        | b':' | b'<' | b'=' | b'>' | b'?' | b'`' | b'{' | b'|' | b'}' | b'~' => PUNCT,
         b'"' | b'#' | b'\'' | b';' => QUOTES,
         b' ' => SPACE,
         // `@ [ \ ] ^ _` and every non-ASCII byte count as every class.

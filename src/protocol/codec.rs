@@ -121,7 +121,10 @@ impl Decoder for LiveApiCodec {
             Some(frame) => Ok(Some(frame)),
             None => {
                 if !buf.is_empty() {
-                    tracing::debug!(bytes = buf.len(), "incomplete request discarded at end of stream");
+                    tracing::debug!(
+                        bytes = buf.len(),
+                        "incomplete request discarded at end of stream"
+                    );
                     buf.clear();
                 }
                 Ok(None)
@@ -140,8 +143,14 @@ impl Encoder<ReplyFrame> for LiveApiCodec {
 }
 
 fn trim_ascii(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|b| !b" \t\r".contains(b)).unwrap_or(bytes.len());
-    let end = bytes.iter().rposition(|b| !b" \t\r".contains(b)).map_or(start, |i| i + 1);
+    let start = bytes
+        .iter()
+        .position(|b| !b" \t\r".contains(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b" \t\r".contains(b))
+        .map_or(start, |i| i + 1);
     &bytes[start..end]
 }
 
@@ -171,7 +180,10 @@ mod tests {
         let mut codec = LiveApiCodec::default();
         let out = decode_all(&mut codec, &[b"2", b"3\n<cpanel", b"json enable=\"1\">"]);
         let frames: Vec<_> = out.into_iter().filter_map(|r| r.unwrap()).collect();
-        assert_eq!(frames, vec![BytesMut::from(&b"<cpaneljson enable=\"1\">"[..])]);
+        assert_eq!(
+            frames,
+            vec![BytesMut::from(&b"<cpaneljson enable=\"1\">"[..])]
+        );
     }
 
     #[test]
@@ -195,7 +207,10 @@ mod tests {
         for line in [&b"0\n"[..], b"-3\nabc", b"abc\n", b"\n", b"3x\nabc"] {
             let mut codec = LiveApiCodec::default();
             let mut buf = BytesMut::from(line);
-            assert!(matches!(codec.decode(&mut buf), Err(Error::BadLengthLine)), "{line:?}");
+            assert!(
+                matches!(codec.decode(&mut buf), Err(Error::BadLengthLine)),
+                "{line:?}"
+            );
         }
     }
 
@@ -203,16 +218,25 @@ mod tests {
     fn over_long_length_line_is_refused_before_its_newline_arrives() {
         let mut codec = LiveApiCodec::default();
         let mut buf = BytesMut::from(&b"123456789012345678901"[..]);
-        assert!(matches!(codec.decode(&mut buf), Err(Error::LengthLineTooLong { .. })));
+        assert!(matches!(
+            codec.decode(&mut buf),
+            Err(Error::LengthLineTooLong { .. })
+        ));
     }
 
     #[test]
     fn oversized_payload_is_refused_without_buffering_it() {
         let mut codec = LiveApiCodec::new(100);
         let mut buf = BytesMut::from(&b"101\n"[..]);
-        assert!(matches!(codec.decode(&mut buf), Err(Error::PayloadTooLarge { len: 101, max: 100 })));
+        assert!(matches!(
+            codec.decode(&mut buf),
+            Err(Error::PayloadTooLarge { len: 101, max: 100 })
+        ));
         let mut buf = BytesMut::from(&b"99999999999999999999\n"[..]);
-        assert!(matches!(codec.decode(&mut buf), Err(Error::PayloadTooLarge { .. })));
+        assert!(matches!(
+            codec.decode(&mut buf),
+            Err(Error::PayloadTooLarge { .. })
+        ));
         assert!(buf.capacity() < 1000);
     }
 

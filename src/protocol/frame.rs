@@ -49,7 +49,11 @@ impl ReplyFrame {
 
     /// Appends the whole frame to `dst`.
     pub fn write_to(&self, dst: &mut BytesMut) {
-        let declaration = if self.with_declaration { XML_DECLARATION } else { b"" };
+        let declaration = if self.with_declaration {
+            XML_DECLARATION
+        } else {
+            b""
+        };
         let len = declaration.len() + OPEN.len() + self.json.len() + CLOSE.len();
         // The Perl client's guard: never end a frame one byte past a read boundary.
         let pad = len % PERL_READ_SIZE == 1;
@@ -111,7 +115,10 @@ mod tests {
     #[test]
     fn after_keepalive_drops_only_the_declaration() {
         let frame = ReplyFrame::new(&json!({"a": 1})).after_keepalive();
-        assert_eq!(frame.to_bytes(), b"<cpanelresult>{\"a\":1}</cpanelresult>\n");
+        assert_eq!(
+            frame.to_bytes(),
+            b"<cpanelresult>{\"a\":1}</cpanelresult>\n"
+        );
     }
 
     #[test]
@@ -125,7 +132,9 @@ mod tests {
                 assert_ne!(bytes.len() % PERL_READ_SIZE, 1, "k={k} delta={delta}");
                 assert!(bytes.ends_with(b"</cpanelresult>\n"));
                 let json_end = bytes.len() - CLOSE.len();
-                let json: Value = serde_json::from_slice(&bytes[XML_DECLARATION.len() + OPEN.len()..json_end]).unwrap();
+                let json: Value =
+                    serde_json::from_slice(&bytes[XML_DECLARATION.len() + OPEN.len()..json_end])
+                        .unwrap();
                 assert_eq!(json["p"].as_str().unwrap().len(), target - overhead);
             }
         }

@@ -74,13 +74,19 @@ impl Request {
         let decoded = Zeroizing::new(decode_text(payload));
         let text = decoded.trim_start_matches(|c: char| c.is_ascii_whitespace());
         if let Some(rest) = strip_tag(text, "cpanelxml") {
-            if attributes(rest).iter().any(|(k, v)| k == "shutdown" && v == "1") {
+            if attributes(rest)
+                .iter()
+                .any(|(k, v)| k == "shutdown" && v == "1")
+            {
                 return Request::Shutdown;
             }
             return Request::NoValidCommand;
         }
         if let Some(rest) = strip_tag(text, "cpaneljson") {
-            if attributes(rest).iter().any(|(k, v)| k == "enable" && v == "1") {
+            if attributes(rest)
+                .iter()
+                .any(|(k, v)| k == "enable" && v == "1")
+            {
                 return Request::JsonSwitch;
             }
             return Request::NoValidCommand;
@@ -122,7 +128,9 @@ fn attributes(mut s: &str) -> Vec<(String, String)> {
         if s.is_empty() || s.starts_with('>') || s.starts_with('/') {
             return out;
         }
-        let name_end = s.find(|c: char| c == '=' || c.is_ascii_whitespace() || c == '>' || c == '/').unwrap_or(s.len());
+        let name_end = s
+            .find(|c: char| c == '=' || c.is_ascii_whitespace() || c == '>' || c == '/')
+            .unwrap_or(s.len());
         let name = s[..name_end].to_ascii_lowercase();
         s = s[name_end..].trim_start();
         let Some(after_eq) = s.strip_prefix('=') else {
@@ -137,7 +145,9 @@ fn attributes(mut s: &str) -> Vec<(String, String)> {
             value = body[..end].to_owned();
             s = body.get(end + 1..).unwrap_or("");
         } else {
-            let end = s.find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/').unwrap_or(s.len());
+            let end = s
+                .find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
+                .unwrap_or(s.len());
             value = s[..end].to_owned();
             s = &s[end..];
         }
@@ -156,13 +166,19 @@ fn parse_action(text: &str) -> Request {
     let Ok(Value::Object(mut object)) = serde_json::from_str::<Value>(body) else {
         return Request::UnparsableAction;
     };
-    let reqtype = match scalar_text(object.get("reqtype")).to_ascii_lowercase().as_str() {
+    let reqtype = match scalar_text(object.get("reqtype"))
+        .to_ascii_lowercase()
+        .as_str()
+    {
         "" | "exec" => ReqType::Exec,
         "if" => ReqType::If,
         "feature" => ReqType::Feature,
         other => ReqType::Other(other.to_owned()),
     };
-    let apiversion = match scalar_text(object.get("apiversion")).to_ascii_lowercase().as_str() {
+    let apiversion = match scalar_text(object.get("apiversion"))
+        .to_ascii_lowercase()
+        .as_str()
+    {
         "uapi" | "3" => ApiVersion::Uapi,
         "2" => ApiVersion::Api2,
         "1" => ApiVersion::Api1,
@@ -209,11 +225,23 @@ mod tests {
 
     #[test]
     fn classifies_the_fixed_tags() {
-        assert_eq!(Request::parse(b"<cpaneljson enable=\"1\">"), Request::JsonSwitch);
-        assert_eq!(Request::parse(b"<cpanelxml shutdown=\"1\" />"), Request::Shutdown);
-        assert_eq!(Request::parse(b"  \n<cpanelxml shutdown='1'/>"), Request::Shutdown);
+        assert_eq!(
+            Request::parse(b"<cpaneljson enable=\"1\">"),
+            Request::JsonSwitch
+        );
+        assert_eq!(
+            Request::parse(b"<cpanelxml shutdown=\"1\" />"),
+            Request::Shutdown
+        );
+        assert_eq!(
+            Request::parse(b"  \n<cpanelxml shutdown='1'/>"),
+            Request::Shutdown
+        );
         assert_eq!(Request::parse(b"hello"), Request::NoValidCommand);
-        assert_eq!(Request::parse(b"<cpanelxmlx shutdown=\"1\">"), Request::NoValidCommand);
+        assert_eq!(
+            Request::parse(b"<cpanelxmlx shutdown=\"1\">"),
+            Request::NoValidCommand
+        );
         assert_eq!(
             Request::parse(b"<cpanel print=\"$homedir\">"),
             Request::Tag(vec![("print".into(), "$homedir".into())])
@@ -222,50 +250,103 @@ mod tests {
 
     #[test]
     fn a_shutdown_inside_an_argument_is_just_an_argument() {
-        let a = action(r#"<cpanelaction>{"module":"Email","func":"f","apiversion":3,"args":{"s":"<cpanelxml shutdown='1' />"}}</cpanelaction>"#);
-        assert_eq!(a.args, RawArgs::Object(json!({"s": "<cpanelxml shutdown='1' />"}).as_object().unwrap().clone()));
+        let a = action(
+            r#"<cpanelaction>{"module":"Email","func":"f","apiversion":3,"args":{"s":"<cpanelxml shutdown='1' />"}}</cpanelaction>"#,
+        );
+        assert_eq!(
+            a.args,
+            RawArgs::Object(
+                json!({"s": "<cpanelxml shutdown='1' />"})
+                    .as_object()
+                    .unwrap()
+                    .clone()
+            )
+        );
     }
 
     #[test]
     fn parses_any_key_order_and_apiversion_form() {
         let a = action("<cpanelaction>\n{\"apiversion\":3,\"func\":\"passwd_pop\",\"module\":\"Email\"}\n</cpanelaction>");
-        assert_eq!((a.module.as_str(), a.func.as_str()), ("Email", "passwd_pop"));
+        assert_eq!(
+            (a.module.as_str(), a.func.as_str()),
+            ("Email", "passwd_pop")
+        );
         assert_eq!(a.apiversion, ApiVersion::Uapi);
         assert_eq!(a.reqtype, ReqType::Exec);
         assert_eq!(a.args, RawArgs::None);
-        assert_eq!(action(r#"<cpanelaction>{"apiversion":"UAPI"}</cpanelaction>"#).apiversion, ApiVersion::Uapi);
-        assert_eq!(action(r#"<cpanelaction>{"apiversion":2}</cpanelaction>"#).apiversion, ApiVersion::Api2);
-        assert_eq!(action(r#"<cpanelaction>{"apiversion":"1"}</cpanelaction>"#).apiversion, ApiVersion::Api1);
-        assert_eq!(action(r#"<cpanelaction>{"apiversion":""}</cpanelaction>"#).apiversion, ApiVersion::Unknown(String::new()));
+        assert_eq!(
+            action(r#"<cpanelaction>{"apiversion":"UAPI"}</cpanelaction>"#).apiversion,
+            ApiVersion::Uapi
+        );
+        assert_eq!(
+            action(r#"<cpanelaction>{"apiversion":2}</cpanelaction>"#).apiversion,
+            ApiVersion::Api2
+        );
+        assert_eq!(
+            action(r#"<cpanelaction>{"apiversion":"1"}</cpanelaction>"#).apiversion,
+            ApiVersion::Api1
+        );
+        assert_eq!(
+            action(r#"<cpanelaction>{"apiversion":""}</cpanelaction>"#).apiversion,
+            ApiVersion::Unknown(String::new())
+        );
     }
 
     #[test]
     fn args_in_every_form() {
-        assert_eq!(action(r#"<cpanelaction>{"args":null}</cpanelaction>"#).args, RawArgs::None);
-        assert_eq!(action(r#"<cpanelaction>{"args":["cow"]}</cpanelaction>"#).args, RawArgs::Array(vec![json!("cow")]));
-        assert_eq!(action(r#"<cpanelaction>{"args":"$homedir"}</cpanelaction>"#).args, RawArgs::String("$homedir".into()));
-        assert_eq!(action(r#"<cpanelaction>{"args":5}</cpanelaction>"#).args, RawArgs::Scalar(json!(5)));
+        assert_eq!(
+            action(r#"<cpanelaction>{"args":null}</cpanelaction>"#).args,
+            RawArgs::None
+        );
+        assert_eq!(
+            action(r#"<cpanelaction>{"args":["cow"]}</cpanelaction>"#).args,
+            RawArgs::Array(vec![json!("cow")])
+        );
+        assert_eq!(
+            action(r#"<cpanelaction>{"args":"$homedir"}</cpanelaction>"#).args,
+            RawArgs::String("$homedir".into())
+        );
+        assert_eq!(
+            action(r#"<cpanelaction>{"args":5}</cpanelaction>"#).args,
+            RawArgs::Scalar(json!(5))
+        );
     }
 
     #[test]
     fn empty_or_broken_json_is_unparsable_not_fatal() {
-        assert_eq!(Request::parse(b"<cpanelaction>\n\n</cpanelaction>"), Request::UnparsableAction);
-        assert_eq!(Request::parse(b"<cpanelaction>[1]</cpanelaction>"), Request::UnparsableAction);
-        assert_eq!(Request::parse(b"<cpanelaction>{\"a\":</cpanelaction>"), Request::UnparsableAction);
+        assert_eq!(
+            Request::parse(b"<cpanelaction>\n\n</cpanelaction>"),
+            Request::UnparsableAction
+        );
+        assert_eq!(
+            Request::parse(b"<cpanelaction>[1]</cpanelaction>"),
+            Request::UnparsableAction
+        );
+        assert_eq!(
+            Request::parse(b"<cpanelaction>{\"a\":</cpanelaction>"),
+            Request::UnparsableAction
+        );
         assert_eq!(Request::parse(b"<cpanelaction>{}"), Request::NoValidCommand);
     }
 
     #[test]
     fn latin1_payloads_decode_per_byte() {
         let a = action("<cpanelaction>{\"args\":{\"s\":\"caf\u{e9}\"}}</cpanelaction>");
-        let latin1: Vec<u8> = "<cpanelaction>{\"args\":{\"s\":\"caf\u{e9}\"}}</cpanelaction>".chars().map(|c| c as u8).collect();
+        let latin1: Vec<u8> = "<cpanelaction>{\"args\":{\"s\":\"caf\u{e9}\"}}</cpanelaction>"
+            .chars()
+            .map(|c| c as u8)
+            .collect();
         assert_eq!(Request::parse(&latin1), Request::Action(a));
     }
 
     #[test]
     fn json_escapes_are_understood() {
-        let a = action(r#"<cpanelaction>{"args":{"p":"n3w\/Pass\u0026word","u":"\ud83d\ude00"}}</cpanelaction>"#);
-        let RawArgs::Object(map) = a.args else { panic!() };
+        let a = action(
+            r#"<cpanelaction>{"args":{"p":"n3w\/Pass\u0026word","u":"\ud83d\ude00"}}</cpanelaction>"#,
+        );
+        let RawArgs::Object(map) = a.args else {
+            panic!()
+        };
         assert_eq!(map["p"], "n3w/Pass&word");
         assert_eq!(map["u"], "😀");
     }

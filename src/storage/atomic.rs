@@ -43,13 +43,26 @@ pub struct StagedFile {
 /// # Errors
 ///
 /// [`Error::Storage`] naming the file, when any step fails.
-pub fn stage(target: &Path, contents: &[u8], current: Option<&Metadata>, owner: NewFileOwner) -> Result<StagedFile> {
+pub fn stage(
+    target: &Path,
+    contents: &[u8],
+    current: Option<&Metadata>,
+    owner: NewFileOwner,
+) -> Result<StagedFile> {
     let dir = target.parent().unwrap_or(Path::new("."));
-    let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file");
     let mut staged = None;
     for attempt in 0..8 {
         let temp = dir.join(format!(".{name}.liveapid-{}-{attempt}", std::process::id()));
-        match OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temp) {
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp)
+        {
             Ok(file) => {
                 staged = Some((file, temp));
                 break;
@@ -62,7 +75,11 @@ pub fn stage(target: &Path, contents: &[u8], current: Option<&Metadata>, owner: 
         }
     }
     let (mut file, temp) = staged.ok_or_else(|| {
-        Error::storage("create a temporary file for", target, std::io::Error::from(std::io::ErrorKind::AlreadyExists))
+        Error::storage(
+            "create a temporary file for",
+            target,
+            std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+        )
     })?;
     let staged = StagedFile {
         temp,
@@ -76,9 +93,11 @@ pub fn stage(target: &Path, contents: &[u8], current: Option<&Metadata>, owner: 
         None => (owner.uid, owner.gid, owner.mode),
     };
     fchown(&file, uid, gid).map_err(|e| fail("set the owner of", e))?;
-    file.set_permissions(fs::Permissions::from_mode(mode)).map_err(|e| fail("set the mode of", e))?;
+    file.set_permissions(fs::Permissions::from_mode(mode))
+        .map_err(|e| fail("set the mode of", e))?;
     if let Some(old) = current.and_then(|m| m.modified().ok()) {
-        file.set_modified(next_mtime(old, SystemTime::now())).map_err(|e| fail("set the time of", e))?;
+        file.set_modified(next_mtime(old, SystemTime::now()))
+            .map_err(|e| fail("set the time of", e))?;
     }
     file.sync_all().map_err(|e| fail("sync", e))?;
     Ok(staged)
@@ -92,7 +111,8 @@ impl StagedFile {
     ///
     /// [`Error::Storage`] when the rename fails; the old file is untouched.
     pub fn commit(mut self) -> Result<()> {
-        fs::rename(&self.temp, &self.target).map_err(|e| Error::storage("replace", &self.target, e))?;
+        fs::rename(&self.temp, &self.target)
+            .map_err(|e| Error::storage("replace", &self.target, e))?;
         self.committed = true;
         Ok(())
     }
@@ -160,9 +180,18 @@ mod tests {
     #[test]
     fn mtime_moves_to_the_next_second_when_the_clock_has_not() {
         let old = UNIX_EPOCH + Duration::new(1000, 900_000_000);
-        assert_eq!(next_mtime(old, UNIX_EPOCH + Duration::new(1000, 950_000_000)), UNIX_EPOCH + Duration::from_secs(1001));
+        assert_eq!(
+            next_mtime(old, UNIX_EPOCH + Duration::new(1000, 950_000_000)),
+            UNIX_EPOCH + Duration::from_secs(1001)
+        );
         // Already ahead of the clock (a burst): still strictly later.
-        assert_eq!(next_mtime(UNIX_EPOCH + Duration::from_secs(1005), UNIX_EPOCH + Duration::from_secs(1001)), UNIX_EPOCH + Duration::from_secs(1006));
+        assert_eq!(
+            next_mtime(
+                UNIX_EPOCH + Duration::from_secs(1005),
+                UNIX_EPOCH + Duration::from_secs(1001)
+            ),
+            UNIX_EPOCH + Duration::from_secs(1006)
+        );
         let later = UNIX_EPOCH + Duration::new(1001, 5);
         assert_eq!(next_mtime(old, later), later);
     }
@@ -174,23 +203,39 @@ mod tests {
         fs::write(&path, b"old\n").unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
         let meta = fs::metadata(&path).unwrap();
-        let owner = NewFileOwner { uid: None, gid: None, mode: 0o600 };
+        let owner = NewFileOwner {
+            uid: None,
+            gid: None,
+            mode: 0o600,
+        };
         let staged = stage(&path, b"new\n", Some(&meta), owner).unwrap();
-        assert_eq!(fs::read(&path).unwrap(), b"old\n", "nothing changes before commit");
+        assert_eq!(
+            fs::read(&path).unwrap(),
+            b"old\n",
+            "nothing changes before commit"
+        );
         staged.commit().unwrap();
         sync_dir(dir.path()).unwrap();
         let after = fs::metadata(&path).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new\n");
         assert_eq!(after.mode() & 0o7777, 0o640);
         assert!(after.mtime() > meta.mtime());
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
     }
 
     #[test]
     fn a_dropped_stage_leaves_no_trace() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("quota");
-        let owner = NewFileOwner { uid: None, gid: None, mode: 0o640 };
+        let owner = NewFileOwner {
+            uid: None,
+            gid: None,
+            mode: 0o640,
+        };
         drop(stage(&path, b"x", None, owner).unwrap());
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }

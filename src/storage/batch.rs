@@ -39,7 +39,8 @@ pub trait BatchState: Sized + 'static {
 
 type Completion = Box<dyn FnOnce(Option<&Error>) + Send>;
 /// A queued job: given the opened state, or the error that kept it from opening.
-type Job<S> = Box<dyn for<'a> FnOnce(std::result::Result<&'a mut S, &'a Error>) -> Completion + Send>;
+type Job<S> =
+    Box<dyn for<'a> FnOnce(std::result::Result<&'a mut S, &'a Error>) -> Completion + Send>;
 
 /// The queue and runner of one key.
 struct Queue<S> {
@@ -77,32 +78,36 @@ impl<S: BatchState> Batcher<S> {
     {
         let queue = self.queue(key);
         let (tx, rx) = oneshot::channel::<Result<T>>();
-        let job: Job<S> = Box::new(move |opened: std::result::Result<&mut S, &Error>| -> Completion {
-            let state = match opened {
-                Ok(state) => state,
-                Err(open_error) => {
-                    let _ = tx.send(Err(open_error.duplicate()));
-                    return Box::new(|_| {});
+        let job: Job<S> = Box::new(
+            move |opened: std::result::Result<&mut S, &Error>| -> Completion {
+                let state = match opened {
+                    Ok(state) => state,
+                    Err(open_error) => {
+                        let _ = tx.send(Err(open_error.duplicate()));
+                        return Box::new(|_| {});
+                    }
+                };
+                match job(state) {
+                    Ok(value) => Box::new(move |batch_error: Option<&Error>| {
+                        let _ = tx.send(match batch_error {
+                            None => Ok(value),
+                            Some(e) => Err(e.duplicate()),
+                        });
+                    }),
+                    Err(e) => Box::new(move |_| {
+                        let _ = tx.send(Err(e));
+                    }),
                 }
-            };
-            match job(state) {
-                Ok(value) => Box::new(move |batch_error: Option<&Error>| {
-                    let _ = tx.send(match batch_error {
-                        None => Ok(value),
-                        Some(e) => Err(e.duplicate()),
-                    });
-                }),
-                Err(e) => Box::new(move |_| {
-                    let _ = tx.send(Err(e));
-                }),
-            }
-        });
+            },
+        );
         lock(&queue.jobs).push(job);
         // The runner is its own task, so the batch completes even if the
         // caller stops waiting (a client that hangs up mid-call).
         tokio::spawn(drain(queue));
         rx.await.unwrap_or_else(|_| {
-            Err(Error::Io(std::io::Error::other("the storage task ended before answering")))
+            Err(Error::Io(std::io::Error::other(
+                "the storage task ended before answering",
+            )))
         })
     }
 

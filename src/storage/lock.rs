@@ -31,7 +31,10 @@ pub struct LockSet {
 /// when another process holds a lock for longer than `timeout`.
 pub fn lock_all(paths: &[PathBuf], timeout: Duration) -> Result<LockSet> {
     let deadline = Instant::now() + timeout;
-    let files = paths.iter().map(|p| lock_one(p, deadline, timeout)).collect::<Result<Vec<_>>>()?;
+    let files = paths
+        .iter()
+        .map(|p| lock_one(p, deadline, timeout))
+        .collect::<Result<Vec<_>>>()?;
     Ok(LockSet { _files: files })
 }
 
@@ -54,7 +57,9 @@ fn lock_one(path: &Path, deadline: Instant, timeout: Duration) -> Result<File> {
             return Ok(file);
         }
         let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EWOULDBLOCK) && err.kind() != std::io::ErrorKind::Interrupted {
+        if err.raw_os_error() != Some(libc::EWOULDBLOCK)
+            && err.kind() != std::io::ErrorKind::Interrupted
+        {
             return Err(Error::storage("lock", &lock_path, err));
         }
         if Instant::now() >= deadline {

@@ -41,7 +41,9 @@ pub async fn passwd_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
     let changed = address.clone();
     engine
         .mail_files()
-        .run(&dir, move |files| mailbox::change_password(files, &changed, &new_hash, SystemTime::now()))
+        .run(&dir, move |files| {
+            mailbox::change_password(files, &changed, &new_hash, SystemTime::now())
+        })
         .await?;
     tracing::info!(mailbox = %address, "password changed");
     let mut outcome = UapiResult::success(Value::Null);

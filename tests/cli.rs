@@ -1,0 +1,157 @@
+//! The `liveapid` command line: `demo` and `run`, as a user meets them.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{libxcrypt_verifies, status_and_errors, Client, ScratchAccount};
+use serde_json::json;
+
+fn sigint(child: &std::process::Child) {
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+}
+
+#[test]
+fn demo_serves_a_scratch_account_and_cleans_up_after_itself() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .arg("demo")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let mut socket = None;
+    while socket.is_none() {
+        let line = lines.next().expect("demo prints its instructions").unwrap();
+        if let Some(rest) = line.trim().strip_prefix("export CPANEL_CONNECT_SOCKET=") {
+            socket = Some(rest.split_whitespace().next().unwrap().to_owned());
+            assert!(line.contains(" CPANEL_PHPCONNECT_SOCKET="), "{line}");
+        }
+        printed.push(line);
+    }
+    let socket = std::path::PathBuf::from(socket.unwrap());
+    let dir = socket.parent().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::os::unix::net::UnixStream::connect(&socket).is_err() {
+        assert!(Instant::now() < deadline, "demo socket never answered");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut client = Client::connect(&socket);
+    let reply = client.uapi(
+        "Email",
+        "passwd_pop",
+        json!({"email": "user", "domain": "example.com", "password": "Demo-Password-42"}),
+    );
+    assert_eq!(status_and_errors(&reply), (1, vec![]));
+    let shadow = std::fs::read_to_string(dir.join("home/demo/etc/example.com/shadow")).unwrap();
+    let hash = shadow.lines().next().unwrap().split(':').nth(1).unwrap();
+    assert!(libxcrypt_verifies("Demo-Password-42", hash));
+    let weak = client.uapi(
+        "Email",
+        "passwd_pop",
+        json!({"email": "user", "password": "12345luggage"}),
+    );
+    assert_eq!(status_and_errors(&weak).0, 0);
+    drop(client);
+    sigint(&child);
+    assert!(child.wait().unwrap().success());
+    assert!(
+        !dir.exists(),
+        "the temporary account is removed: {}",
+        dir.display()
+    );
+    assert!(
+        printed.iter().any(|l| l.contains("user@example.com")),
+        "{printed:?}"
+    );
+}
+
+#[test]
+fn demo_in_a_given_directory_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("live.sock");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .args(["demo", "--dir"])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::os::unix::net::UnixStream::connect(&socket).is_err() {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    sigint(&child);
+    assert!(child.wait().unwrap().success());
+    assert!(dir.path().join("home/demo/etc/example.com/shadow").exists());
+    assert!(!socket.exists());
+}
+
+/// A live script that checks both socket variables, changes a password
+/// through the raw protocol and exits 7.
+const SCRIPT: &str = r#"
+use strict; use warnings; use IO::Socket::UNIX;
+my $path = $ENV{CPANEL_CONNECT_SOCKET} // die "no CPANEL_CONNECT_SOCKET\n";
+$ENV{CPANEL_PHPCONNECT_SOCKET} eq $path or die "the two variables differ\n";
+my $s = IO::Socket::UNIX->new(Peer => $path) or die "connect: $!\n";
+sub call { my $p = shift; print {$s} length($p) . "\n" . $p; my $r = '';
+  while ($r !~ m{</cpanelresult>\n\z}) { sysread($s, $r, 65536, length $r) or die "eof\n" } $r }
+call('<cpaneljson enable="1">');
+my $r = call('<cpanelaction>{"module":"Email","func":"passwd_pop","apiversion":3,"args":{"email":"alice","password":"' . $ARGV[0] . '"}}</cpanelaction>');
+$r =~ /"status":1/ or die "failed: $r\n";
+exit 7;
+"#;
+
+#[test]
+fn run_serves_the_account_for_the_script_and_returns_its_status() {
+    let account = ScratchAccount::new(&[]);
+    let script = account.dir.path().join("change.live.pl");
+    std::fs::write(&script, SCRIPT).unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .args(["run", "--user", "demo", "--root"])
+        .arg(account.root())
+        .arg("--home")
+        .arg(account.home())
+        .arg(&script)
+        .arg("Run-Script-Pass-9")
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(7));
+    assert!(libxcrypt_verifies(
+        "Run-Script-Pass-9",
+        &account.hash_of("alice", "example.com")
+    ));
+}
+
+#[test]
+fn run_against_a_running_daemon() {
+    let account = ScratchAccount::new(&[]);
+    let daemon = common::Daemon::serve(&account, &[]);
+    let script = account.dir.path().join("change.live.pl");
+    std::fs::write(&script, SCRIPT).unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .args(["run", "--socket"])
+        .arg(&daemon.socket)
+        .arg(&script)
+        .arg("Via-Daemon-Pass-8")
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(7));
+    assert!(libxcrypt_verifies(
+        "Via-Daemon-Pass-8",
+        &account.hash_of("alice", "example.com")
+    ));
+    let out = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .args(["run", "--socket", "/nonexistent/live.sock"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no LiveAPI socket"));
+}

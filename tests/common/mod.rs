@@ -1,0 +1,274 @@
+//! Shared helpers of the integration tests: a scratch account laid out by
+//! Perl (so every starting hash comes from libxcrypt), a daemon process,
+//! and a raw LiveAPI client.
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The password every mailbox of a fresh scratch account starts with.
+pub const OLD_PASSWORD: &str = "Old-Secret-1234";
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A scratch cPanel account (user `demo`; example.com and example.net; mailboxes user, alice, bob).
+pub struct ScratchAccount {
+    pub dir: tempfile::TempDir,
+}
+
+impl ScratchAccount {
+    /// Lays it out with `tests/fixtures/make-account` and extra options.
+    pub fn new(options: &[&str]) -> ScratchAccount {
+        let dir = tempfile::tempdir().unwrap();
+        let status = Command::new("perl")
+            .arg(repo().join("tests/fixtures/make-account"))
+            .arg(dir.path())
+            .args(options)
+            .env("MAKE_ACCOUNT_PASSWORD", OLD_PASSWORD)
+            .stdout(Stdio::null())
+            .status()
+            .expect("perl runs");
+        assert!(status.success(), "make-account failed");
+        ScratchAccount { dir }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home/demo")
+    }
+
+    pub fn etc(&self, domain: &str) -> PathBuf {
+        self.home().join("etc").join(domain)
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("live.sock")
+    }
+
+    /// The shadow file of `domain`.
+    pub fn shadow(&self, domain: &str) -> String {
+        std::fs::read_to_string(self.etc(domain).join("shadow")).unwrap()
+    }
+
+    /// The stored hash of `localpart@domain`.
+    pub fn hash_of(&self, localpart: &str, domain: &str) -> String {
+        let shadow = self.shadow(domain);
+        let line = shadow
+            .lines()
+            .find(|l| l.split(':').next() == Some(localpart))
+            .expect("mailbox line");
+        line.split(':').nth(1).unwrap().to_owned()
+    }
+
+    /// Every file under `etc/` with its bytes, for "nothing changed" checks
+    /// (lock files excluded: taking a lock creates them).
+    pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut dirs = vec![self.home().join("etc")];
+        while let Some(d) = dirs.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let p = entry.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_none_or(|e| e != "lock") {
+                    out.push((p.clone(), std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    pub fn set_min_strength(&self, n: u32) {
+        std::fs::write(
+            self.root().join("var/cpanel/cpanel.config"),
+            format!("minpwstrength={n}\n"),
+        )
+        .unwrap();
+    }
+}
+
+/// Whether libxcrypt (Perl's crypt) accepts `password` for `hash`. The
+/// password goes through the environment of this test's own child.
+pub fn libxcrypt_verifies(password: &str, hash: &str) -> bool {
+    Command::new("perl")
+        .args(["-e", "exit(crypt($ENV{PW}, $ENV{H}) eq $ENV{H} ? 0 : 1)"])
+        .env("PW", password)
+        .env("H", hash)
+        .status()
+        .unwrap()
+        .success()
+}
+
+/// A running `liveapid` process; stopped with SIGTERM when dropped.
+pub struct Daemon {
+    pub child: Option<Child>,
+    pub socket: PathBuf,
+    log: PathBuf,
+}
+
+impl Daemon {
+    /// `liveapid serve` on the scratch account, with extra arguments.
+    pub fn serve(account: &ScratchAccount, extra: &[&str]) -> Daemon {
+        Daemon::serve_at(account, &account.socket(), &account.home(), extra)
+    }
+
+    /// The same with an explicit socket and home.
+    pub fn serve_at(
+        account: &ScratchAccount,
+        socket: &Path,
+        home: &Path,
+        extra: &[&str],
+    ) -> Daemon {
+        let log = socket.with_extension("log");
+        let mut args: Vec<String> = vec!["serve".into(), "--user".into(), "demo".into()];
+        args.extend(["--root".into(), account.root().display().to_string()]);
+        args.extend(["--home".into(), home.display().to_string()]);
+        args.extend(["--socket".into(), socket.display().to_string()]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        Daemon::spawn(&args, socket, &log)
+    }
+
+    /// `liveapid ARGS...`, waiting until `socket` accepts connections.
+    pub fn spawn(args: &[String], socket: &Path, log: &Path) -> Daemon {
+        let child = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+            .args(args)
+            .env("LIVEAPID_LOG", "debug")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(log.with_extension("out")).unwrap())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut daemon = Daemon {
+            child: Some(child),
+            socket: socket.to_owned(),
+            log: log.to_owned(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while UnixStream::connect(socket).is_err() {
+            if let Some(status) = daemon.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("liveapid exited with {status}: {}", daemon.output());
+            }
+            assert!(Instant::now() < deadline, "socket never appeared");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        daemon
+    }
+
+    pub fn connect(&self) -> Client {
+        Client::connect(&self.socket)
+    }
+
+    /// Everything the daemon wrote (stderr and stdout).
+    pub fn output(&self) -> String {
+        let mut s = std::fs::read_to_string(&self.log).unwrap_or_default();
+        s.push_str(&std::fs::read_to_string(self.log.with_extension("out")).unwrap_or_default());
+        s
+    }
+
+    /// Sends SIGTERM and waits; the exit status.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        child.wait().unwrap()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            self.stop();
+        }
+    }
+}
+
+/// A raw LiveAPI connection.
+pub struct Client {
+    pub stream: UnixStream,
+}
+
+impl Client {
+    /// Connects and does the JSON switch, as every official client does.
+    pub fn connect(socket: &Path) -> Client {
+        let mut client = Client::raw(socket);
+        let reply = client.request(b"<cpaneljson enable=\"1\">");
+        assert_eq!(reply, b"<?xml version=\"1.0\" ?>\n<cpanelresult>{\"data\":{\"result\":\"json\"}}</cpanelresult>\n");
+        client
+    }
+
+    /// Connects without the switch.
+    pub fn raw(socket: &Path) -> Client {
+        let stream = UnixStream::connect(socket).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        Client { stream }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    /// Sends one length-prefixed payload and reads one reply frame.
+    pub fn request(&mut self, payload: &[u8]) -> Vec<u8> {
+        let mut msg = format!("{}\n", payload.len()).into_bytes();
+        msg.extend_from_slice(payload);
+        self.send(&msg);
+        self.read_frame()
+    }
+
+    /// Reads up to and including `</cpanelresult>\n`; panics on EOF first.
+    pub fn read_frame(&mut self) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let mut byte = [0u8; 1];
+        while !buf.ends_with(b"</cpanelresult>\n") {
+            let n = self.stream.read(&mut byte).unwrap();
+            assert!(n == 1, "EOF after {:?}", String::from_utf8_lossy(&buf));
+            buf.push(byte[0]);
+        }
+        buf
+    }
+
+    /// Whether the server closed the connection (within the read timeout).
+    pub fn is_closed(&mut self) -> bool {
+        let mut byte = [0u8; 1];
+        matches!(self.stream.read(&mut byte), Ok(0))
+    }
+
+    /// A UAPI call with the given JSON args, as PHP would send it; the parsed reply.
+    pub fn uapi(&mut self, module: &str, func: &str, args: Value) -> Value {
+        let action = serde_json::json!({"module": module, "reqtype": "exec", "func": func, "apiversion": "uapi", "args": args});
+        let payload = format!("<cpanelaction>\n{action}\n</cpanelaction>");
+        parse_frame(&self.request(payload.as_bytes()))
+    }
+}
+
+/// The JSON object inside a reply frame.
+pub fn parse_frame(frame: &[u8]) -> Value {
+    let text = std::str::from_utf8(frame).unwrap();
+    let start = text.find("<cpanelresult>").unwrap() + "<cpanelresult>".len();
+    let end = text.rfind("</cpanelresult>").unwrap();
+    serde_json::from_str(&text[start..end]).unwrap()
+}
+
+/// `result.status` and `result.errors` of a UAPI reply.
+pub fn status_and_errors(reply: &Value) -> (i64, Vec<String>) {
+    let status = reply["result"]["status"].as_i64().unwrap();
+    let errors = reply["result"]["errors"]
+        .as_array()
+        .map(|a| a.iter().map(|e| e.as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default();
+    (status, errors)
+}
