@@ -1,0 +1,358 @@
+//! The real consumer: a private Dovecot reads the account's shadow file, and
+//! must accept each new password and refuse the old one (spec/INTEGRATION.md).
+//!
+//! Passwords are changed through the PHP and Perl shims, as a user's script
+//! would. Dovecot's auth process runs as the `dovecot` user, so these tests
+//! need root; on a developer machine without it they say so and pass.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::{Daemon, ScratchAccount, OLD_PASSWORD};
+
+/// Dovecot's passwd-file reader notices a change within about a second.
+const RELOAD_WINDOW: Duration = Duration::from_millis(1100);
+
+fn is_root() -> bool {
+    // SAFETY: geteuid cannot fail and touches no memory of ours.
+    unsafe { libc::geteuid() == 0 }
+}
+
+macro_rules! require_root {
+    () => {
+        if !is_root() {
+            eprintln!("skipped: Dovecot's auth runs as user dovecot, which needs root (CI runs as root)");
+            return;
+        }
+    };
+}
+
+/// How the private Dovecot reads the shadow file.
+#[derive(Clone, Copy, PartialEq)]
+enum Passdb {
+    /// Stock `passwd-file` on `~/etc/%d/shadow`, as a non-cPanel host runs
+    /// it. Dovecot never caches passwd-file lookups.
+    PasswdFile,
+    /// A lookup that hands Dovecot the hash from the same file, with the auth
+    /// cache on: the stand-in for cPanel's cpdoveauthd, whose answers Dovecot
+    /// caches (passwd-file lookups are never cached).
+    CachedLookup,
+}
+
+/// The cached passdb: a Lua lookup that returns the stored hash from
+/// `~/etc/<domain>/shadow` and lets Dovecot verify and cache it.
+const LUA_PASSDB: &str = r#"
+local home = "HOME_PLACEHOLDER"
+function auth_passdb_lookup(req)
+  local f = io.open(home .. "/etc/" .. req.domain .. "/shadow", "r")
+  if f == nil then return dovecot.auth.PASSDB_RESULT_USER_UNKNOWN, "no such domain" end
+  for line in f:lines() do
+    local name, hash = line:match("^([^:]*):([^:]*)")
+    if name == req.username then
+      f:close()
+      return dovecot.auth.PASSDB_RESULT_OK, "password={CRYPT}" .. hash
+    end
+  end
+  f:close()
+  return dovecot.auth.PASSDB_RESULT_USER_UNKNOWN, "no such user"
+end
+"#;
+
+/// A private Dovecot on a free loopback port, stopped when dropped.
+struct Dovecot {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Dovecot {
+    fn start(account: &ScratchAccount, passdb: Passdb) -> Dovecot {
+        let dir = tempfile::Builder::new().prefix("liveapid-dovecot-").tempdir().unwrap();
+        let t = dir.path();
+        for sub in ["run", "state", "mail"] {
+            std::fs::create_dir_all(t.join(sub)).unwrap();
+        }
+        let port = free_port();
+        let (cache, passdb) = match passdb {
+            Passdb::PasswdFile => (
+                "auth_cache_size = 0\n".to_owned(),
+                format!("driver = passwd-file\n  args = scheme=CRYPT username_format=%n {}/etc/%d/shadow", account.home().display()),
+            ),
+            Passdb::CachedLookup => {
+                let script = t.join("passdb.lua");
+                std::fs::write(&script, LUA_PASSDB.replace("HOME_PLACEHOLDER", &account.home().display().to_string())).unwrap();
+                (
+                    "auth_cache_size = 1M\nauth_cache_ttl = 1 hour\nauth_cache_negative_ttl = 0\n".to_owned(),
+                    format!("driver = lua\n  args = file={} blocking=yes cache_key=%u", script.display()),
+                )
+            }
+        };
+        let conf = format!(
+            "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {t}/run\nstate_dir = {t}/state\n\
+             instance_name = liveapid-test-{port}\nlog_path = {t}/dovecot.log\ninfo_log_path = {t}/dovecot-info.log\n\
+             ssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n{cache}\
+             auth_failure_delay = 0\nfirst_valid_uid = 65534\nlast_valid_uid = 65534\nmail_location = maildir:~/Maildir\n\
+             service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+             passdb {{\n  {passdb}\n}}\n\
+             userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home={t}/mail/%d/%n\n}}\n",
+            t = t.display(),
+        );
+        std::fs::write(t.join("dovecot.conf"), conf).unwrap();
+        let status = Command::new("dovecot")
+            .arg("-c")
+            .arg(t.join("dovecot.conf"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("dovecot is installed (apt-get install dovecot-core dovecot-imapd)");
+        assert!(status.success(), "dovecot failed to start");
+        let dovecot = Dovecot { dir, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "dovecot never listened: {}", dovecot.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        dovecot
+    }
+
+    fn conf(&self) -> PathBuf {
+        self.dir.path().join("dovecot.conf")
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
+    }
+
+    /// `doveadm auth test`: true on "auth succeeded", false on "auth failed".
+    fn auth(&self, user: &str, password: &str) -> bool {
+        let out = Command::new("doveadm")
+            .arg("-c")
+            .arg(self.conf())
+            .args(["auth", "test", user, password])
+            .output()
+            .unwrap();
+        match out.status.code() {
+            Some(0) => true,
+            Some(77) => false,
+            other => panic!("doveadm auth test: {other:?} {}", String::from_utf8_lossy(&out.stderr)),
+        }
+    }
+
+    /// An IMAP LOGIN on the private port.
+    fn imap_login(&self, user: &str, password: &str) -> bool {
+        let stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert!(line.starts_with("* OK"), "{line}");
+        let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+        write!(&stream, "a1 LOGIN {} {}\r\n", quote(user), quote(password)).unwrap();
+        loop {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            if let Some(rest) = line.strip_prefix("a1 ") {
+                let _ = write!(&stream, "a2 LOGOUT\r\n");
+                return rest.starts_with("OK");
+            }
+        }
+    }
+
+    fn flush_cache_command(&self) -> String {
+        format!("doveadm -c {} auth cache flush %u", self.conf().display())
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        let _ = Command::new("doveadm").arg("-c").arg(self.conf()).arg("stop").status();
+        // Wait until the master is gone, so nothing is left running.
+        let pid_file = self.dir.path().join("run/master.pid");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pid_file.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A scratch account Dovecot's `dovecot` user can read.
+fn readable_account() -> ScratchAccount {
+    let account = ScratchAccount::new(&["--group", "dovecot"]);
+    use std::os::unix::fs::PermissionsExt;
+    for dir in [account.dir.path().to_owned(), account.dir.path().join("home"), account.home()] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    account
+}
+
+enum Shim {
+    Php,
+    Perl,
+}
+
+/// Changes a password the way a user's script does, through a shim. The
+/// password reaches the script through its environment.
+fn change_password(shim: Shim, socket: &Path, email: &str, password: &str) {
+    let repo = common::repo();
+    let mut command = match shim {
+        Shim::Php => {
+            let mut c = Command::new("php");
+            c.arg("-r").arg(format!(
+                "require {:?}; $c = new CPANEL(); $r = $c->uapi('Email', 'passwd_pop', array('email' => getenv('MB'), 'password' => getenv('PW'))); $c->end(); exit($r['cpanelresult']['result']['status'] == 1 ? 0 : 1);",
+                repo.join("bindings/php/cpanel.php").display().to_string()
+            ));
+            c
+        }
+        Shim::Perl => {
+            let mut c = Command::new("perl");
+            c.arg("-I").arg(repo.join("bindings/perl/lib")).args([
+                "-MCpanel::LiveAPI",
+                "-e",
+                "my $c = Cpanel::LiveAPI->new(); my $r = $c->uapi('Email', 'passwd_pop', {email => $ENV{MB}, password => $ENV{PW}}); $c->end(); exit($r->{cpanelresult}{result}{status} == 1 ? 0 : 1);",
+            ]);
+            c
+        }
+    };
+    let status = command
+        .env("CPANEL_CONNECT_SOCKET", socket)
+        .env("CPANEL_PHPCONNECT_SOCKET", socket)
+        .env("MB", email)
+        .env("PW", password)
+        .status()
+        .unwrap();
+    assert!(status.success(), "the shim's passwd_pop failed for {email}");
+}
+
+#[test]
+fn dovecot_accepts_the_new_password_and_refuses_the_old_through_both_shims() {
+    require_root!();
+    let account = readable_account();
+    let dovecot = Dovecot::start(&account, Passdb::PasswdFile);
+    let daemon = Daemon::serve(&account, &[]);
+    assert!(dovecot.auth("user@example.com", OLD_PASSWORD), "{}", dovecot.log());
+
+    change_password(Shim::Php, &daemon.socket, "user@example.com", "Php-Changed-Pass-1");
+    std::thread::sleep(RELOAD_WINDOW);
+    assert!(dovecot.auth("user@example.com", "Php-Changed-Pass-1"), "{}", dovecot.log());
+    assert!(!dovecot.auth("user@example.com", OLD_PASSWORD));
+    assert!(dovecot.imap_login("user@example.com", "Php-Changed-Pass-1"));
+    assert!(!dovecot.imap_login("user@example.com", OLD_PASSWORD));
+
+    change_password(Shim::Perl, &daemon.socket, "alice@example.net", "Perl-Changed-Pass-2");
+    std::thread::sleep(RELOAD_WINDOW);
+    assert!(dovecot.auth("alice@example.net", "Perl-Changed-Pass-2"));
+    assert!(!dovecot.auth("alice@example.net", OLD_PASSWORD));
+    assert!(dovecot.imap_login("alice@example.net", "Perl-Changed-Pass-2"));
+    // The other mailboxes are untouched.
+    assert!(dovecot.auth("bob@example.com", OLD_PASSWORD));
+}
+
+#[test]
+fn two_changes_within_one_second_end_on_the_second_password() {
+    require_root!();
+    let account = readable_account();
+    let dovecot = Dovecot::start(&account, Passdb::PasswdFile);
+    let daemon = Daemon::serve(&account, &[]);
+    // Start just after a second boundary, so all steps share one second.
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    std::thread::sleep(Duration::from_nanos(1_000_000_000 - u64::from(now.subsec_nanos())) + Duration::from_millis(10));
+    let started = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let mut client = daemon.connect();
+    let set = |client: &mut common::Client, pw: &str| {
+        let reply = client.uapi("Email", "passwd_pop", serde_json::json!({"email": "user", "password": pw}));
+        assert_eq!(common::status_and_errors(&reply), (1, vec![]));
+    };
+    set(&mut client, "First-Second-Pass-1");
+    // Dovecot loads the first version now, within the same second...
+    assert!(dovecot.auth("user@example.com", "First-Second-Pass-1"));
+    // ...and the second change keeps the file size.
+    set(&mut client, "Second-Second-Pass-2");
+    let ended = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    assert_eq!(started, ended, "the steps must share one second for this test to mean anything");
+    std::thread::sleep(RELOAD_WINDOW * 2);
+    assert!(dovecot.auth("user@example.com", "Second-Second-Pass-2"), "{}", dovecot.log());
+    assert!(!dovecot.auth("user@example.com", "First-Second-Pass-1"));
+}
+
+#[test]
+fn a_suspended_mailbox_stays_refused_after_a_password_change() {
+    require_root!();
+    let account = readable_account();
+    let shadow = account.etc("example.com").join("shadow");
+    let text = account.shadow("example.com").replacen("alice:$6$", "alice:!!$6$", 1);
+    std::fs::write(&shadow, text).unwrap();
+    let dovecot = Dovecot::start(&account, Passdb::PasswdFile);
+    let daemon = Daemon::serve(&account, &[]);
+    assert!(!dovecot.auth("alice@example.com", OLD_PASSWORD));
+    change_password(Shim::Php, &daemon.socket, "alice", "Suspended-New-Pass-3");
+    std::thread::sleep(RELOAD_WINDOW);
+    assert!(!dovecot.auth("alice@example.com", "Suspended-New-Pass-3"));
+    assert!(!dovecot.imap_login("alice@example.com", "Suspended-New-Pass-3"));
+    assert!(!dovecot.auth("alice@example.com", OLD_PASSWORD));
+    assert!(account.hash_of("alice", "example.com").starts_with("!!$6$"));
+    // Unsuspended by hand, the new password is the one that works.
+    let text = account.shadow("example.com").replacen("alice:!!$6$", "alice:$6$", 1);
+    std::fs::write(&shadow, text).unwrap();
+    std::thread::sleep(RELOAD_WINDOW);
+    assert!(dovecot.auth("alice@example.com", "Suspended-New-Pass-3"));
+}
+
+#[test]
+fn with_the_auth_cache_on_the_after_change_flush_retires_the_old_password() {
+    require_root!();
+    let account = readable_account();
+    let dovecot = Dovecot::start(&account, Passdb::CachedLookup);
+
+    // Without the action the cache keeps the old password alive.
+    let plain_socket = account.dir.path().join("plain.sock");
+    let plain = Daemon::serve_at(&account, &plain_socket, &account.home(), &[]);
+    assert!(dovecot.auth("bob@example.com", OLD_PASSWORD)); // now cached
+    change_password(Shim::Perl, &plain.socket, "bob", "Uncached-New-Pass-4");
+    std::thread::sleep(RELOAD_WINDOW);
+    assert!(dovecot.auth("bob@example.com", OLD_PASSWORD), "the cache is on: the old password still works");
+    drop(plain);
+
+    // With it, the old password is refused at once.
+    let flush = dovecot.flush_cache_command();
+    let daemon = Daemon::serve(&account, &["--after-password-change", &flush]);
+    assert!(dovecot.auth("user@example.com", OLD_PASSWORD)); // cached
+    change_password(Shim::Php, &daemon.socket, "user", "Flushed-New-Pass-5");
+    std::thread::sleep(RELOAD_WINDOW);
+    assert!(!dovecot.auth("user@example.com", OLD_PASSWORD), "{}", dovecot.log());
+    assert!(dovecot.auth("user@example.com", "Flushed-New-Pass-5"));
+    let output = daemon.output();
+    assert!(!output.contains("Flushed-New-Pass-5"));
+}
+
+#[test]
+fn a_failing_after_change_action_is_a_warning_and_the_change_stands() {
+    // Needs no Dovecot: the action is just a command that fails.
+    let account = ScratchAccount::new(&[]);
+    let daemon = Daemon::serve(&account, &["--after-password-change", "false %u", "--after-change-timeout", "5"]);
+    let reply = daemon.connect().uapi("Email", "passwd_pop", serde_json::json!({"email": "user", "password": "Warned-Pass-6x"}));
+    assert_eq!(reply["result"]["status"], 1);
+    let warnings = reply["result"]["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1);
+    let w = warnings[0].as_str().unwrap();
+    assert!(w.contains("user@example.com") && w.contains("“false”"), "{w}");
+    assert!(!w.contains("Warned-Pass-6x"));
+    assert!(common::libxcrypt_verifies("Warned-Pass-6x", &account.hash_of("user", "example.com")));
+    // A command that hangs is cut off by the timeout.
+    drop(daemon);
+    let account = ScratchAccount::new(&[]);
+    let daemon = Daemon::serve(&account, &["--after-password-change", "sleep 30", "--after-change-timeout", "0.3"]);
+    let started = Instant::now();
+    let reply = daemon.connect().uapi("Email", "passwd_pop", serde_json::json!({"email": "user", "password": "Timed-Out-Pass-7"}));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(reply["result"]["status"], 1);
+    assert!(reply["result"]["warnings"][0].as_str().unwrap().contains("did not finish"));
+}
