@@ -1,0 +1,81 @@
+//! The PHP and Perl shims, run by their own suites (PHPUnit, prove) against
+//! the reference server and against this build of liveapid, and the seed
+//! examples run unchanged through `liveapid run`.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::{libxcrypt_verifies, ScratchAccount, OLD_PASSWORD};
+
+fn shared_dir() -> PathBuf {
+    std::env::var_os("LIVEAPID_SHARED").map(PathBuf::from).unwrap_or_else(|| common::repo().join("../shared"))
+}
+
+fn run_suite(dir: &str, program: &str, args: &[&str]) {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(common::repo().join(dir))
+        .env("LIVEAPID_BIN", env!("CARGO_BIN_EXE_liveapid"))
+        .env("LIVEAPID_SHARED", shared_dir())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program} (install it: scripts/test-all does): {e}"));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{program} in {dir} failed:\n{text}");
+    // Print the suite's summary into the cargo test output.
+    for line in text.lines().rev().take(3) {
+        println!("{dir}: {line}");
+    }
+    assert!(!text.contains("Skipped") && !text.to_lowercase().contains(" skipped"), "no liveapid test may be skipped here:\n{text}");
+}
+
+#[test]
+fn php_shim_suite_passes() {
+    run_suite("bindings/php", "phpunit", &["--colors=never"]);
+}
+
+#[test]
+fn perl_shim_suite_passes() {
+    run_suite("bindings/perl", "prove", &["-lr", "t"]);
+}
+
+#[test]
+fn the_seed_examples_run_unchanged_under_liveapid_run() {
+    let account = ScratchAccount::new(&["--min-strength", "60"]);
+    let repo = common::repo();
+    for (script, password) in [
+        ("bindings/php/examples/passwd_pop.live.php", "Php-Seed-Pass-41"),
+        ("bindings/perl/examples/passwd_pop.live.pl", "Perl-Seed-Pass-42"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+            .args(["run", "--user", "demo", "--root"])
+            .arg(account.root())
+            .arg("--home")
+            .arg(account.home())
+            .arg(repo.join(script))
+            .arg(password)
+            // As on a cPanel host, where Cpanel::LiveAPI is in @INC.
+            .env("PERL5LIB", repo.join("bindings/perl/lib"))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{script}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains("\"status\":1"), "{script}: {stdout}");
+        let hash = account.hash_of("user", "example.com");
+        assert!(libxcrypt_verifies(password, &hash), "{script}");
+        assert!(!libxcrypt_verifies(OLD_PASSWORD, &hash));
+    }
+    // The default seed password, 12345luggage, rates 63: refused at 65.
+    account.set_min_strength(65);
+    let out = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .args(["run", "--user", "demo", "--root"])
+        .arg(account.root())
+        .arg("--home")
+        .arg(account.home())
+        .arg(repo.join("bindings/php/examples/passwd_pop.live.php"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("strength rating of 65 or higher"));
+}
