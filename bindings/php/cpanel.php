@@ -497,10 +497,7 @@ class CPANEL
                 return null;
             }
             $this->_result = self::decodeFrame($frame);
-        } catch (CPANEL_SocketException $e) {
-            $this->abandon($e);
-            throw $e;
-        } catch (CPANEL_ProtocolException $e) {
+        } catch (CPANEL_SocketException | CPANEL_ProtocolException $e) {
             $this->abandon($e);
             throw $e;
         }
@@ -1147,7 +1144,8 @@ class CPANEL
         } elseif (isset($result['event']['reason']) && is_string($result['event']['reason'])) {
             $texts[] = $result['event']['reason'];
         }
-        return $texts ? ': ' . implode(' ', array_map('strval', $texts)) : '';
+        $texts = array_filter($texts, 'is_scalar');
+        return $texts ? ': ' . implode(' ', $texts) : '';
     }
 
     /**

@@ -101,18 +101,18 @@ subtest 'end() reads the optional shutdown reply (4-server-1) and the close' => 
 subtest 'section 11: keep-alive newlines before a slow reply' => sub {
     my @pieces = (
         [ $vectors->{'11-server-1'}{bytes}, 0 ],
-        [ $vectors->{'11-server-2'}{bytes}, 0.3 ],
-        [ $vectors->{'11-server-2'}{bytes}, 0.3 ],
-        [ $vectors->{'11-server-3'}{bytes}, 0.3 ],
+        [ $vectors->{'11-server-2'}{bytes}, 0.4 ],
+        [ $vectors->{'11-server-2'}{bytes}, 0.4 ],
+        [ $vectors->{'11-server-3'}{bytes}, 0.4 ],
     );
     my $fake = LiveAPITest::FakeServer->start( replies => [ $vectors->{'1-server-1'}{bytes}, \@pieces ] );
 
-    # The inactivity timeout (0.6 s) is shorter than the whole reply
-    # (0.9 s); the keep-alive lines keep the call alive.
-    my $api     = Cpanel::LiveAPI->new( { socket => $fake->socket, timeout => 0.6 } );
+    # The inactivity timeout (1 s) is shorter than the whole reply (1.2 s);
+    # the keep-alive lines keep the call alive.
+    my $api     = Cpanel::LiveAPI->new( { socket => $fake->socket, timeout => 1 } );
     my $started = Time::HiRes::time();
     my $got     = $api->uapi( 'Slow', 'sleep', { seconds => 4 } );
-    cmp_ok( Time::HiRes::time() - $started, '>=', 0.8, 'the reply took as long as its pieces' );
+    cmp_ok( Time::HiRes::time() - $started, '>=', 1.1, 'the reply took as long as its pieces' );
     same_json( $got, $uapi_ok->( 'Slow', 'sleep', { module => 'Slow', func => 'sleep', args => { seconds => 4 } } ),
         'decoded after the keep-alive lines' );
     $api->end;

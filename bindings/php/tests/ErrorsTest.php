@@ -329,6 +329,7 @@ final class ErrorsTest extends LiveApiTestCase
         $this->assertStringContainsString('Sup3r-Secret', $server->log(), 'the password did go to the server');
     }
 
+    /** After a failed call: no stale result, and the session refuses further calls. */
     private function assertNoResultAndClosed(CPANEL $cpanel): void
     {
         try {

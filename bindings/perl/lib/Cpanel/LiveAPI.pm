@@ -121,7 +121,8 @@ sub _socket_path {
               . ': no socket to connect to: neither CPANEL_CONNECT_SOCKET nor CPANEL_PHPCONNECT_SOCKET is set'
               . ' (run the script as a .live.pl page, or pass { socket => PATH })' );
     }
-    if ( length( Encode::encode( 'UTF-8', $path ) ) > MAX_SOCKET_PATH_BYTES ) {
+    my $path_bytes = utf8::is_utf8($path) ? Encode::encode( 'UTF-8', $path ) : $path;
+    if ( length($path_bytes) > MAX_SOCKET_PATH_BYTES ) {
         Carp::croak( __PACKAGE__ . ': socket path is longer than ' . MAX_SOCKET_PATH_BYTES . " bytes: $path" );
     }
     if ( !-e $path ) {
@@ -185,7 +186,8 @@ sub debug_log {
 
 sub debug_log_json {
     my ( $self, $str ) = @_;
-    my $parsed = eval { $REPLY_JSON->decode($str) };
+    my $decoder = utf8::is_utf8($str) ? $REQUEST_JSON : $REPLY_JSON;    # characters or UTF-8 bytes
+    my $parsed  = eval { $decoder->decode($str) };
     my $log_msg = ref $parsed ? $LOG_JSON->encode( _redact($parsed) ) : 'Error decoding JSON string';
     $self->debug_log( 1, 'JSON_decode: ' . $log_msg );
     return 1;
@@ -242,6 +244,7 @@ sub api {
 sub exec {
     my ( $self, $code, $skip_return ) = @_;
     $self->_ensure_usable;
+    Carp::croak( __PACKAGE__ . ': exec() needs the request text to send' ) if !defined $code || $code eq '';
     my $reply = $self->_call($code);
     return if $skip_return;
     return $reply;
@@ -299,9 +302,12 @@ sub _dom_part {
     return $self->{_dom}{$part};
 }
 
+# cpanelprint, cpanelif and cpanelfeature return cpanelresult.data.result
+# (undef when the reply has no such field, e.g. an error reply).
 sub _simple_result {
     my ($reply) = @_;
-    return $reply->{cpanelresult}{data}{result};
+    my $data = $reply->{cpanelresult}{data};
+    return ref $data eq 'HASH' ? $data->{result} : undef;
 }
 
 # ------------------------------------------------------------- end of session
@@ -569,9 +575,10 @@ sub _describe_request {
     my @secrets = _secret_values($request);
     my $logged  = _redact($request);
     # API1 arguments are positional; when the function is about passwords,
-    # any of them may be one.
+    # any of them may be one. (Very short ones, like a flag "0", are not
+    # scrubbed from raw text, or every digit of a logged reply would be.)
     if ( ref $request->{args} eq 'ARRAY' && defined $request->{func} && $request->{func} =~ $SECRET_KEY_RE ) {
-        push @secrets, grep { defined && !ref } @{ $request->{args} };
+        push @secrets, grep { defined && !ref && length >= 4 } @{ $request->{args} };
         $logged->{args} = [ ($REDACTED) x @{ $request->{args} } ];
     }
     return ( "<cpanelaction>\n" . $REQUEST_JSON->encode($logged) . "\n</cpanelaction>", @secrets );
@@ -621,6 +628,7 @@ sub _snippet {
     my ( $bytes, @secrets ) = @_;
     my $text = length($bytes) > 120 ? substr( $bytes, 0, 120 ) . '...' : $bytes;
     $text = _scrub( $text, @secrets );
+    $text =~ s/(["\\])/\\$1/g;
     $text =~ s/([^\x20-\x7e])/sprintf('\\x%02x', ord $1)/ge;
     return qq{"$text"};
 }
@@ -661,8 +669,8 @@ Cpanel::LiveAPI - client for the cPanel LiveAPI socket (liveapid-compatible)
 cPanel runs C<*.live.pl> scripts with a Unix-domain socket back to its
 engine (cpsrvd, or liveapid) and puts the socket's path into the environment.
 This module speaks that socket's protocol: every request is a decimal byte
-count, a newline and a payload; every reply is one
-C<< <cpanelresult>JSON</cpanelresult> >> frame.
+count, a newline and a payload; every reply is one frame: C<< <cpanelresult> >>,
+a JSON object, C<< </cpanelresult> >> and a newline.
 
 It has the public interface and the result structures of cPanel's official
 C<Cpanel::LiveAPI> 0.3, so existing scripts run unchanged, and it fixes that
@@ -790,10 +798,15 @@ Evaluates a cPanel condition such as C<!$haspostgres>; returns 1 or 0.
 
 Returns 1 if the account has the feature, else 0.
 
-=item $html = $cpliveapi->header( $page_title ), $html = $cpliveapi->footer()
+=item $html = $cpliveapi->header( $page_title )
 
-Return the page header and footer from UAPI C<Chrome::get_dom> (fetched once
-per object, with the first page title given).
+Returns the cPanel page header (HTML) from UAPI C<Chrome::get_dom>. The DOM is
+fetched once per object, with the first page title given; dies if the call
+fails or has no header.
+
+=item $html = $cpliveapi->footer( [$page_title] )
+
+Returns the page footer from the same C<Chrome::get_dom> reply.
 
 =item $cpliveapi->set_debug( $level )
 
@@ -852,12 +865,17 @@ wants to carry on. Methods never return an error value instead. The cases:
 
 =item * a call from a forked child on its parent's connection;
 
-=item * arguments that JSON cannot represent (e.g. objects).
+=item * arguments that JSON cannot represent (e.g. objects), or code points
+that have no UTF-8 form (lone surrogates);
+
+=item * bad options to C<new> (unknown name, timeout not a positive number).
 
 =back
 
-After any error on a connection the connection is closed, so a late reply can
-never be returned by a later call. A failing API function is not an error of
+After an error while sending or receiving, the connection is closed, so a
+late reply can never be returned by a later call; errors found before anything
+is sent (the arguments) leave the connection usable. A malformed reply is
+quoted (its first 120 bytes) in the message. A failing API function is not an error of
 this module: it comes back as a normal reply with C<status> 0 (UAPI) or
 C<event.result> 0 (API2). Password values never appear in error messages.
 

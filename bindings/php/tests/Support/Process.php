@@ -113,11 +113,13 @@ final class Process
         return [proc_close($handle), $out, $err];
     }
 
+    /** The operating-system process id. */
     public function pid(): int
     {
         return (int) proc_get_status($this->handle)['pid'];
     }
 
+    /** Whether it still runs; records the exit code (128 + signal if killed) once it has ended. */
     public function isRunning(): bool
     {
         if ($this->exitCode !== null) {
@@ -199,22 +201,26 @@ final class Process
         return false;
     }
 
+    /** Exit code (128 + signal if killed), null while it runs. */
     public function exitCode(): ?int
     {
         $this->isRunning();
         return $this->exitCode;
     }
 
+    /** Everything it has written to stdout so far. */
     public function stdout(): string
     {
         return (string) @file_get_contents($this->stdoutPath);
     }
 
+    /** Everything it has written to stderr so far. */
     public function stderr(): string
     {
         return (string) @file_get_contents($this->stderrPath);
     }
 
+    /** Never leave a child behind: kill it if it still runs, drop its output files. */
     public function __destruct()
     {
         if ($this->isRunning()) {

@@ -24,6 +24,7 @@ final class ReferenceServer
         $this->logPath = $logPath;
     }
 
+    /** Whether shared/tools/cpanel-like-server.py is there (see Paths::shared()). */
     public static function isAvailable(): bool
     {
         return is_file(Paths::referenceServer());
@@ -68,6 +69,7 @@ final class ReferenceServer
         $this->process->stop(9, 5.0);
     }
 
+    /** Stop it with SIGTERM (SIGKILL after 5 s). */
     public function stop(): void
     {
         $this->process->stop(15, 5.0);

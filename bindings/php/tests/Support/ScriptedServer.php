@@ -82,6 +82,7 @@ final class ScriptedServer
         return array_map('base64_decode', json_decode((string) file_get_contents($this->recordPath), true));
     }
 
+    /** Kill it if it is still waiting (it normally exits when its connection ends). */
     public function stop(): void
     {
         $this->process->stop(9, 5.0);

@@ -15,6 +15,7 @@ final class TempDir
     /** @var string */
     private $path;
 
+    /** @throws RuntimeException if no directory can be created */
     public function __construct()
     {
         $base = rtrim(sys_get_temp_dir(), '/');
@@ -28,11 +29,13 @@ final class TempDir
         throw new RuntimeException('Cannot create a scratch directory in ' . $base);
     }
 
+    /** The directory, or $name inside it. */
     public function path(string $name = ''): string
     {
         return $name === '' ? $this->path : $this->path . '/' . $name;
     }
 
+    /** Delete the directory and everything in it (also read-only parts). */
     public function remove(): void
     {
         if ($this->path !== null && is_dir($this->path)) {

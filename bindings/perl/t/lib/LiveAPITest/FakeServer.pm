@@ -153,6 +153,7 @@ sub _write {
     my $offset = 0;
     while ( $offset < length $bytes ) {
         my $n = syswrite( $conn, $bytes, length($bytes) - $offset, $offset );
+        POSIX::_exit(0) if !defined $n && ( $!{EPIPE} || $!{ECONNRESET} );    # the client is gone: session over
         die "write: $!\n" if !defined $n;
         $offset += $n;
     }

@@ -44,18 +44,27 @@ sub start {
 
     my $self = bless { pid => $pid, owner => $$, socket => $socket, dir => $dir, flags => [@flags] }, $class;
     my $deadline = Time::HiRes::time() + 10;
-    until ( -S $socket ) {
+    # The server prints "listening on PATH" after listen(); the socket file
+    # alone appears at bind(), when connections are still refused.
+    until ( $self->_listening ) {
         if ( waitpid( $pid, POSIX::WNOHANG() ) == $pid ) {
             delete $self->{pid};
             die "reference server (@flags) exited at start: " . $self->stderr . "\n";
         }
         if ( Time::HiRes::time() > $deadline ) {
             $self->stop;
-            die "reference server (@flags) did not create $socket within 10 s\n";
+            die "reference server (@flags) did not listen on $socket within 10 s\n";
         }
         Time::HiRes::sleep(0.02);
     }
     return $self;
+}
+
+sub _listening {
+    my ($self) = @_;
+    open my $fh, '<', "$self->{dir}/server.out" or return 0;
+    my $out = do { local $/; <$fh> };
+    return index( $out, "listening on $self->{socket}" ) >= 0;
 }
 
 sub socket { return $_[0]{socket} }
