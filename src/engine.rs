@@ -98,13 +98,16 @@ impl Engine {
         let outcome = async {
             check_names(module, func)?;
             let args = args?;
-            match (module, func) {
-                ("Email", "passwd_pop") => email::passwd_pop(self, &args).await,
-                _ => Err(Error::UnknownFunction {
+            let found = match module {
+                "Email" => email::call(self, func, &args).await,
+                _ => None,
+            };
+            found.unwrap_or_else(|| {
+                Err(Error::UnknownFunction {
                     module: module.to_owned(),
                     func: func.to_owned(),
-                }),
-            }
+                })
+            })
         }
         .await;
         match outcome {
@@ -155,17 +158,21 @@ impl Engine {
 
     async fn api2(&self, module: &str, func: &str, args: RawArgs) -> Value {
         let checked = check_names(module, func).and_then(|()| Args::from_raw(args));
-        match (checked, module, func) {
-            (Err(e), ..) => result::api2(module, func, Vec::new(), Some(&e.to_string())),
-            (Ok(args), "Email", "passwdpop") => email::api2_passwdpop(self, &args).await,
-            (Ok(_), ..) => {
-                let e = Error::UnknownFunction {
-                    module: module.to_owned(),
-                    func: func.to_owned(),
-                };
-                result::api2(module, func, Vec::new(), Some(&e.to_string()))
-            }
-        }
+        let args = match checked {
+            Ok(args) => args,
+            Err(e) => return result::api2(module, func, Vec::new(), Some(&e.to_string())),
+        };
+        let found = match module {
+            "Email" => email::api2::call(self, func, &args).await,
+            _ => None,
+        };
+        found.unwrap_or_else(|| {
+            let e = Error::UnknownFunction {
+                module: module.to_owned(),
+                func: func.to_owned(),
+            };
+            result::api2(module, func, Vec::new(), Some(&e.to_string()))
+        })
     }
 
     fn api1(&self, module: &str, func: &str, args: &RawArgs) -> Value {

@@ -88,6 +88,41 @@ pub enum Error {
     #[error("The email address “{}” is not in the domain “{}”. Give the address alone, or a matching domain.", shown(.address), shown(.domain))]
     AddressDomainMismatch { address: String, domain: String },
 
+    #[error("The email account “{0}” already exists.")]
+    MailboxExists(String),
+
+    #[error("“{}” is a reserved name and cannot be used for an email account.", shown(.0))]
+    ReservedLocalpart(String),
+
+    #[error("The quota “{}” is not valid. Give a whole number of megabytes, or “unlimited”.", shown(.0))]
+    InvalidQuota(String),
+
+    #[error(
+        "The quota cannot be unlimited: this account allows at most {0} MB per email account."
+    )]
+    QuotaAboveMaximum(u64),
+
+    #[error("Provide the “password” or the “password_hash” argument, not both.")]
+    PasswordAndHash,
+
+    #[error("Provide the “password” or “password_hash” argument.")]
+    NoPasswordOrHash,
+
+    #[error("The “password_hash” argument is not a valid SHA-512 (“$6$”) or SHA-256 (“$5$”) crypt hash.")]
+    InvalidPasswordHash,
+
+    #[error("The system cannot check the password of “{0}”: its stored hash uses a scheme liveapid does not support.")]
+    UnsupportedHashScheme(String),
+
+    #[error("You cannot create more email accounts: this account allows at most {0}.")]
+    TooManyMailboxes(u64),
+
+    #[error("The “regex” argument is not a valid regular expression: {}", shown(.0))]
+    InvalidRegex(String),
+
+    #[error("You do not have any email accounts configured for “{}”.", shown(.0))]
+    NoAccountsForDomain(String),
+
     // ---- storage ----
     #[error("The system could not {action} “{}”: {source}", path.display())]
     Storage {

@@ -26,7 +26,9 @@ fn is_root() -> bool {
 macro_rules! require_root {
     () => {
         if !is_root() {
-            eprintln!("skipped: Dovecot's auth runs as user dovecot, which needs root (CI runs as root)");
+            eprintln!(
+                "skipped: Dovecot's auth runs as user dovecot, which needs root (CI runs as root)"
+            );
             return;
         }
     };
@@ -71,7 +73,10 @@ struct Dovecot {
 
 impl Dovecot {
     fn start(account: &ScratchAccount, passdb: Passdb) -> Dovecot {
-        let dir = tempfile::Builder::new().prefix("liveapid-dovecot-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("liveapid-dovecot-")
+            .tempdir()
+            .unwrap();
         let t = dir.path();
         for sub in ["run", "state", "mail"] {
             std::fs::create_dir_all(t.join(sub)).unwrap();
@@ -114,7 +119,11 @@ impl Dovecot {
         let dovecot = Dovecot { dir, port };
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "dovecot never listened: {}", dovecot.log());
+            assert!(
+                Instant::now() < deadline,
+                "dovecot never listened: {}",
+                dovecot.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         dovecot
@@ -139,14 +148,19 @@ impl Dovecot {
         match out.status.code() {
             Some(0) => true,
             Some(77) => false,
-            other => panic!("doveadm auth test: {other:?} {}", String::from_utf8_lossy(&out.stderr)),
+            other => panic!(
+                "doveadm auth test: {other:?} {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
         }
     }
 
     /// An IMAP LOGIN on the private port.
     fn imap_login(&self, user: &str, password: &str) -> bool {
         let stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
         let mut reader = BufReader::new(stream.try_clone().unwrap());
         let mut line = String::new();
         reader.read_line(&mut line).unwrap();
@@ -170,7 +184,11 @@ impl Dovecot {
 
 impl Drop for Dovecot {
     fn drop(&mut self) {
-        let _ = Command::new("doveadm").arg("-c").arg(self.conf()).arg("stop").status();
+        let _ = Command::new("doveadm")
+            .arg("-c")
+            .arg(self.conf())
+            .arg("stop")
+            .status();
         // Wait until the master is gone, so nothing is left running.
         let pid_file = self.dir.path().join("run/master.pid");
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -181,14 +199,22 @@ impl Drop for Dovecot {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A scratch account Dovecot's `dovecot` user can read.
 fn readable_account() -> ScratchAccount {
     let account = ScratchAccount::new(&["--group", "dovecot"]);
     use std::os::unix::fs::PermissionsExt;
-    for dir in [account.dir.path().to_owned(), account.dir.path().join("home"), account.home()] {
+    for dir in [
+        account.dir.path().to_owned(),
+        account.dir.path().join("home"),
+        account.home(),
+    ] {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
     account
@@ -238,16 +264,34 @@ fn dovecot_accepts_the_new_password_and_refuses_the_old_through_both_shims() {
     let account = readable_account();
     let dovecot = Dovecot::start(&account, Passdb::PasswdFile);
     let daemon = Daemon::serve(&account, &[]);
-    assert!(dovecot.auth("user@example.com", OLD_PASSWORD), "{}", dovecot.log());
+    assert!(
+        dovecot.auth("user@example.com", OLD_PASSWORD),
+        "{}",
+        dovecot.log()
+    );
 
-    change_password(Shim::Php, &daemon.socket, "user@example.com", "Php-Changed-Pass-1");
+    change_password(
+        Shim::Php,
+        &daemon.socket,
+        "user@example.com",
+        "Php-Changed-Pass-1",
+    );
     std::thread::sleep(RELOAD_WINDOW);
-    assert!(dovecot.auth("user@example.com", "Php-Changed-Pass-1"), "{}", dovecot.log());
+    assert!(
+        dovecot.auth("user@example.com", "Php-Changed-Pass-1"),
+        "{}",
+        dovecot.log()
+    );
     assert!(!dovecot.auth("user@example.com", OLD_PASSWORD));
     assert!(dovecot.imap_login("user@example.com", "Php-Changed-Pass-1"));
     assert!(!dovecot.imap_login("user@example.com", OLD_PASSWORD));
 
-    change_password(Shim::Perl, &daemon.socket, "alice@example.net", "Perl-Changed-Pass-2");
+    change_password(
+        Shim::Perl,
+        &daemon.socket,
+        "alice@example.net",
+        "Perl-Changed-Pass-2",
+    );
     std::thread::sleep(RELOAD_WINDOW);
     assert!(dovecot.auth("alice@example.net", "Perl-Changed-Pass-2"));
     assert!(!dovecot.auth("alice@example.net", OLD_PASSWORD));
@@ -264,11 +308,21 @@ fn two_changes_within_one_second_end_on_the_second_password() {
     let daemon = Daemon::serve(&account, &[]);
     // Start just after a second boundary, so all steps share one second.
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    std::thread::sleep(Duration::from_nanos(1_000_000_000 - u64::from(now.subsec_nanos())) + Duration::from_millis(10));
-    let started = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    std::thread::sleep(
+        Duration::from_nanos(1_000_000_000 - u64::from(now.subsec_nanos()))
+            + Duration::from_millis(10),
+    );
+    let started = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let mut client = daemon.connect();
     let set = |client: &mut common::Client, pw: &str| {
-        let reply = client.uapi("Email", "passwd_pop", serde_json::json!({"email": "user", "password": pw}));
+        let reply = client.uapi(
+            "Email",
+            "passwd_pop",
+            serde_json::json!({"email": "user", "password": pw}),
+        );
         assert_eq!(common::status_and_errors(&reply), (1, vec![]));
     };
     set(&mut client, "First-Second-Pass-1");
@@ -276,10 +330,20 @@ fn two_changes_within_one_second_end_on_the_second_password() {
     assert!(dovecot.auth("user@example.com", "First-Second-Pass-1"));
     // ...and the second change keeps the file size.
     set(&mut client, "Second-Second-Pass-2");
-    let ended = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
-    assert_eq!(started, ended, "the steps must share one second for this test to mean anything");
+    let ended = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert_eq!(
+        started, ended,
+        "the steps must share one second for this test to mean anything"
+    );
     std::thread::sleep(RELOAD_WINDOW * 2);
-    assert!(dovecot.auth("user@example.com", "Second-Second-Pass-2"), "{}", dovecot.log());
+    assert!(
+        dovecot.auth("user@example.com", "Second-Second-Pass-2"),
+        "{}",
+        dovecot.log()
+    );
     assert!(!dovecot.auth("user@example.com", "First-Second-Pass-1"));
 }
 
@@ -288,7 +352,9 @@ fn a_suspended_mailbox_stays_refused_after_a_password_change() {
     require_root!();
     let account = readable_account();
     let shadow = account.etc("example.com").join("shadow");
-    let text = account.shadow("example.com").replacen("alice:$6$", "alice:!!$6$", 1);
+    let text = account
+        .shadow("example.com")
+        .replacen("alice:$6$", "alice:!!$6$", 1);
     std::fs::write(&shadow, text).unwrap();
     let dovecot = Dovecot::start(&account, Passdb::PasswdFile);
     let daemon = Daemon::serve(&account, &[]);
@@ -300,7 +366,9 @@ fn a_suspended_mailbox_stays_refused_after_a_password_change() {
     assert!(!dovecot.auth("alice@example.com", OLD_PASSWORD));
     assert!(account.hash_of("alice", "example.com").starts_with("!!$6$"));
     // Unsuspended by hand, the new password is the one that works.
-    let text = account.shadow("example.com").replacen("alice:!!$6$", "alice:$6$", 1);
+    let text = account
+        .shadow("example.com")
+        .replacen("alice:!!$6$", "alice:$6$", 1);
     std::fs::write(&shadow, text).unwrap();
     std::thread::sleep(RELOAD_WINDOW);
     assert!(dovecot.auth("alice@example.com", "Suspended-New-Pass-3"));
@@ -318,7 +386,10 @@ fn with_the_auth_cache_on_the_after_change_flush_retires_the_old_password() {
     assert!(dovecot.auth("bob@example.com", OLD_PASSWORD)); // now cached
     change_password(Shim::Perl, &plain.socket, "bob", "Uncached-New-Pass-4");
     std::thread::sleep(RELOAD_WINDOW);
-    assert!(dovecot.auth("bob@example.com", OLD_PASSWORD), "the cache is on: the old password still works");
+    assert!(
+        dovecot.auth("bob@example.com", OLD_PASSWORD),
+        "the cache is on: the old password still works"
+    );
     drop(plain);
 
     // With it, the old password is refused at once.
@@ -327,7 +398,11 @@ fn with_the_auth_cache_on_the_after_change_flush_retires_the_old_password() {
     assert!(dovecot.auth("user@example.com", OLD_PASSWORD)); // cached
     change_password(Shim::Php, &daemon.socket, "user", "Flushed-New-Pass-5");
     std::thread::sleep(RELOAD_WINDOW);
-    assert!(!dovecot.auth("user@example.com", OLD_PASSWORD), "{}", dovecot.log());
+    assert!(
+        !dovecot.auth("user@example.com", OLD_PASSWORD),
+        "{}",
+        dovecot.log()
+    );
     assert!(dovecot.auth("user@example.com", "Flushed-New-Pass-5"));
     let output = daemon.output();
     assert!(!output.contains("Flushed-New-Pass-5"));
@@ -337,22 +412,218 @@ fn with_the_auth_cache_on_the_after_change_flush_retires_the_old_password() {
 fn a_failing_after_change_action_is_a_warning_and_the_change_stands() {
     // Needs no Dovecot: the action is just a command that fails.
     let account = ScratchAccount::new(&[]);
-    let daemon = Daemon::serve(&account, &["--after-password-change", "false %u", "--after-change-timeout", "5"]);
-    let reply = daemon.connect().uapi("Email", "passwd_pop", serde_json::json!({"email": "user", "password": "Warned-Pass-6x"}));
+    let daemon = Daemon::serve(
+        &account,
+        &[
+            "--after-password-change",
+            "false %u",
+            "--after-change-timeout",
+            "5",
+        ],
+    );
+    let reply = daemon.connect().uapi(
+        "Email",
+        "passwd_pop",
+        serde_json::json!({"email": "user", "password": "Warned-Pass-6x"}),
+    );
     assert_eq!(reply["result"]["status"], 1);
     let warnings = reply["result"]["warnings"].as_array().unwrap();
     assert_eq!(warnings.len(), 1);
     let w = warnings[0].as_str().unwrap();
-    assert!(w.contains("user@example.com") && w.contains("“false”"), "{w}");
+    assert!(
+        w.contains("user@example.com") && w.contains("“false”"),
+        "{w}"
+    );
     assert!(!w.contains("Warned-Pass-6x"));
-    assert!(common::libxcrypt_verifies("Warned-Pass-6x", &account.hash_of("user", "example.com")));
+    assert!(common::libxcrypt_verifies(
+        "Warned-Pass-6x",
+        &account.hash_of("user", "example.com")
+    ));
     // A command that hangs is cut off by the timeout.
     drop(daemon);
     let account = ScratchAccount::new(&[]);
-    let daemon = Daemon::serve(&account, &["--after-password-change", "sleep 30", "--after-change-timeout", "0.3"]);
+    let daemon = Daemon::serve(
+        &account,
+        &[
+            "--after-password-change",
+            "sleep 30",
+            "--after-change-timeout",
+            "0.3",
+        ],
+    );
     let started = Instant::now();
-    let reply = daemon.connect().uapi("Email", "passwd_pop", serde_json::json!({"email": "user", "password": "Timed-Out-Pass-7"}));
+    let reply = daemon.connect().uapi(
+        "Email",
+        "passwd_pop",
+        serde_json::json!({"email": "user", "password": "Timed-Out-Pass-7"}),
+    );
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(reply["result"]["status"], 1);
-    assert!(reply["result"]["warnings"][0].as_str().unwrap().contains("did not finish"));
+    assert!(reply["result"]["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("did not finish"));
+}
+
+/// A UAPI `Email` call through a shim; the `result` object. Arguments (and
+/// so passwords) reach the script through its environment.
+fn shim_call(shim: Shim, socket: &Path, func: &str, args: serde_json::Value) -> serde_json::Value {
+    let repo = common::repo();
+    let mut command = match shim {
+        Shim::Php => {
+            let mut c = Command::new("php");
+            c.arg("-r").arg(format!(
+                "require {:?}; $c = new CPANEL(); $r = $c->uapi('Email', getenv('FN'), json_decode(getenv('ARGS'), true)); $c->end(); echo json_encode($r['cpanelresult']['result']);",
+                repo.join("bindings/php/cpanel.php").display().to_string()
+            ));
+            c
+        }
+        Shim::Perl => {
+            let mut c = Command::new("perl");
+            c.arg("-I").arg(repo.join("bindings/perl/lib")).args([
+                "-MCpanel::LiveAPI",
+                "-MJSON::PP",
+                "-e",
+                "my $c = Cpanel::LiveAPI->new(); my $r = $c->uapi('Email', $ENV{FN}, JSON::PP->new->decode($ENV{ARGS})); $c->end(); print JSON::PP->new->canonical->encode($r->{cpanelresult}{result});",
+            ]);
+            c
+        }
+    };
+    let out = command
+        .env("CPANEL_CONNECT_SOCKET", socket)
+        .env("CPANEL_PHPCONNECT_SOCKET", socket)
+        .env("FN", func)
+        .env("ARGS", args.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{func}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{func}: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn a_mailbox_lifecycle_through_both_shims_as_dovecot_sees_it() {
+    require_root!();
+    let account = readable_account();
+    let dovecot = Dovecot::start(&account, Passdb::PasswdFile);
+    let daemon = Daemon::serve(&account, &[]);
+    let s = &daemon.socket;
+    let ok = |r: serde_json::Value| {
+        assert_eq!(r["status"], 1, "{r}");
+        r["data"].clone()
+    };
+    let addr = "newbox@example.com";
+
+    assert_eq!(
+        ok(shim_call(
+            Shim::Php,
+            s,
+            "add_pop",
+            serde_json::json!({"email": "newbox", "domain": "example.com", "password": "Lifecycle-First-1", "quota": 100})
+        )),
+        "newbox+example.com"
+    );
+    std::thread::sleep(RELOAD_WINDOW);
+    assert!(
+        dovecot.imap_login(addr, "Lifecycle-First-1"),
+        "{}",
+        dovecot.log()
+    );
+
+    ok(shim_call(
+        Shim::Perl,
+        s,
+        "passwd_pop",
+        serde_json::json!({"email": addr, "password": "Lifecycle-Second-2"}),
+    ));
+    std::thread::sleep(RELOAD_WINDOW);
+    assert!(dovecot.auth(addr, "Lifecycle-Second-2"));
+    assert!(!dovecot.auth(addr, "Lifecycle-First-1"));
+
+    assert_eq!(
+        ok(shim_call(
+            Shim::Php,
+            s,
+            "verify_password",
+            serde_json::json!({"email": addr, "password": "Lifecycle-Second-2"})
+        )),
+        1
+    );
+    assert_eq!(
+        ok(shim_call(
+            Shim::Perl,
+            s,
+            "verify_password",
+            serde_json::json!({"email": addr, "password": "Lifecycle-First-1"})
+        )),
+        0
+    );
+
+    ok(shim_call(
+        Shim::Perl,
+        s,
+        "suspend_login",
+        serde_json::json!({"email": addr}),
+    ));
+    std::thread::sleep(RELOAD_WINDOW);
+    assert!(!dovecot.auth(addr, "Lifecycle-Second-2"), "suspended");
+    ok(shim_call(
+        Shim::Php,
+        s,
+        "unsuspend_login",
+        serde_json::json!({"email": addr}),
+    ));
+    std::thread::sleep(RELOAD_WINDOW);
+    assert!(dovecot.auth(addr, "Lifecycle-Second-2"), "unsuspended");
+
+    ok(shim_call(
+        Shim::Perl,
+        s,
+        "edit_pop_quota",
+        serde_json::json!({"email": "newbox", "domain": "example.com", "quota": 300}),
+    ));
+    assert_eq!(
+        ok(shim_call(
+            Shim::Php,
+            s,
+            "get_pop_quota",
+            serde_json::json!({"email": "newbox", "domain": "example.com"})
+        )),
+        300
+    );
+    let listed = ok(shim_call(
+        Shim::Php,
+        s,
+        "list_pops",
+        serde_json::json!({"regex": "^newbox@"}),
+    ));
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+
+    ok(shim_call(
+        Shim::Perl,
+        s,
+        "delete_pop",
+        serde_json::json!({"email": addr}),
+    ));
+    for f in ["passwd", "shadow", "quota"] {
+        let text = std::fs::read_to_string(account.etc("example.com").join(f)).unwrap();
+        assert!(!text.lines().any(|l| l.starts_with("newbox:")), "{f}");
+    }
+    assert!(!account.home().join("mail/example.com/newbox").exists());
+    std::thread::sleep(RELOAD_WINDOW);
+    assert!(!dovecot.auth(addr, "Lifecycle-Second-2"), "deleted");
+    let refused = shim_call(
+        Shim::Php,
+        s,
+        "verify_password",
+        serde_json::json!({"email": addr, "password": "Lifecycle-Second-2"}),
+    );
+    assert_eq!(
+        refused["errors"][0],
+        "You do not have an email account named “newbox@example.com”."
+    );
 }

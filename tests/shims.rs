@@ -10,7 +10,9 @@ use std::process::Command;
 use common::{libxcrypt_verifies, ScratchAccount, OLD_PASSWORD};
 
 fn shared_dir() -> PathBuf {
-    std::env::var_os("LIVEAPID_SHARED").map(PathBuf::from).unwrap_or_else(|| common::repo().join("../shared"))
+    std::env::var_os("LIVEAPID_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| common::repo().join("../shared"))
 }
 
 fn run_suite(dir: &str, program: &str, args: &[&str]) {
@@ -20,14 +22,23 @@ fn run_suite(dir: &str, program: &str, args: &[&str]) {
         .env("LIVEAPID_BIN", env!("CARGO_BIN_EXE_liveapid"))
         .env("LIVEAPID_SHARED", shared_dir())
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} (install it: scripts/test-all does): {e}"));
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        .unwrap_or_else(|e| {
+            panic!("cannot run {program} (install it: scripts/test-all does): {e}")
+        });
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "{program} in {dir} failed:\n{text}");
     // Print the suite's summary into the cargo test output.
     for line in text.lines().rev().take(3) {
         println!("{dir}: {line}");
     }
-    assert!(!text.contains("Skipped") && !text.to_lowercase().contains(" skipped"), "no liveapid test may be skipped here:\n{text}");
+    assert!(
+        !text.contains("Skipped") && !text.to_lowercase().contains(" skipped"),
+        "no liveapid test may be skipped here:\n{text}"
+    );
 }
 
 #[test]
@@ -45,8 +56,14 @@ fn the_seed_examples_run_unchanged_under_liveapid_run() {
     let account = ScratchAccount::new(&["--min-strength", "60"]);
     let repo = common::repo();
     for (script, password) in [
-        ("bindings/php/examples/passwd_pop.live.php", "Php-Seed-Pass-41"),
-        ("bindings/perl/examples/passwd_pop.live.pl", "Perl-Seed-Pass-42"),
+        (
+            "bindings/php/examples/passwd_pop.live.php",
+            "Php-Seed-Pass-41",
+        ),
+        (
+            "bindings/perl/examples/passwd_pop.live.pl",
+            "Perl-Seed-Pass-42",
+        ),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_liveapid"))
             .args(["run", "--user", "demo", "--root"])
@@ -60,8 +77,15 @@ fn the_seed_examples_run_unchanged_under_liveapid_run() {
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{script}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
-        assert!(stdout.contains("\"status\":1") || stdout.contains("\"status\" : 1"), "{script}: {stdout}");
+        assert!(
+            out.status.success(),
+            "{script}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains("\"status\":1") || stdout.contains("\"status\" : 1"),
+            "{script}: {stdout}"
+        );
         let hash = account.hash_of("user", "example.com");
         assert!(libxcrypt_verifies(password, &hash), "{script}");
         assert!(!libxcrypt_verifies(OLD_PASSWORD, &hash));

@@ -22,6 +22,11 @@ pub struct CpUserFile {
     pub other_domains: Vec<String>,
     /// The feature list name (`FEATURELIST=`), `default` when absent.
     pub feature_list: String,
+    /// `MAXPOP=`: how many mailboxes the account may have; `None` = unlimited.
+    pub max_mailboxes: Option<u64>,
+    /// `MAX_EMAILACCT_QUOTA=` in MiB: the largest quota a mailbox may get;
+    /// `None` = unlimited.
+    pub max_quota_mib: Option<u64>,
 }
 
 impl CpUserFile {
@@ -46,6 +51,7 @@ impl CpUserFile {
         let mut main_domain = None;
         let mut numbered: Vec<(u32, String)> = Vec::new();
         let mut feature_list = "default".to_owned();
+        let (mut max_mailboxes, mut max_quota_mib) = (None, None);
         for line in text.lines() {
             let Some((key, value)) = line.split_once('=') else {
                 continue;
@@ -61,6 +67,11 @@ impl CpUserFile {
                 }
             } else if key == "FEATURELIST" && !value.is_empty() {
                 feature_list = value.to_owned();
+            } else if key == "MAXPOP" {
+                max_mailboxes = value.parse().ok();
+            } else if key == "MAX_EMAILACCT_QUOTA" {
+                // 0 or "unlimited" means no limit.
+                max_quota_mib = value.parse().ok().filter(|&n| n > 0);
             }
         }
         numbered.sort_by_key(|(n, _)| *n);
@@ -75,6 +86,8 @@ impl CpUserFile {
             main_domain,
             other_domains,
             feature_list,
+            max_mailboxes,
+            max_quota_mib,
         })
     }
 }
@@ -89,6 +102,17 @@ mod tests {
         assert_eq!(f.main_domain, "example.com");
         assert_eq!(f.other_domains, vec!["b.example", "c.example", "d.example"]);
         assert_eq!(f.feature_list, "default");
+        assert_eq!((f.max_mailboxes, f.max_quota_mib), (None, None));
+    }
+
+    #[test]
+    fn limits() {
+        let f = CpUserFile::parse("DNS=a.example\nMAXPOP=5\nMAX_EMAILACCT_QUOTA=2048\n").unwrap();
+        assert_eq!((f.max_mailboxes, f.max_quota_mib), (Some(5), Some(2048)));
+        let f =
+            CpUserFile::parse("DNS=a.example\nMAXPOP=unlimited\nMAX_EMAILACCT_QUOTA=unlimited\n")
+                .unwrap();
+        assert_eq!((f.max_mailboxes, f.max_quota_mib), (None, None));
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub struct Account {
     pub main_domain: String,
     pub other_domains: Vec<String>,
     pub feature_list: String,
+    /// `MAXPOP`: the most mailboxes the account may have (`None`: unlimited).
+    pub max_mailboxes: Option<u64>,
+    /// `MAX_EMAILACCT_QUOTA` in MiB (`None`: unlimited).
+    pub max_quota_mib: Option<u64>,
     pub config: CpanelConfig,
     root: PathBuf,
 }
@@ -113,6 +117,8 @@ impl AccountLocator {
             main_domain: cpuser.main_domain,
             other_domains: cpuser.other_domains,
             feature_list: cpuser.feature_list,
+            max_mailboxes: cpuser.max_mailboxes,
+            max_quota_mib: cpuser.max_quota_mib,
             config,
             root: self.root.clone(),
         })

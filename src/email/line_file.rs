@@ -10,6 +10,8 @@ pub struct LineFile {
     lines: Vec<Vec<u8>>,
     /// The file's metadata when read; `None` if it did not exist.
     pub(crate) metadata: Option<Metadata>,
+    /// The bytes as read, to put back if a later file of the same commit fails.
+    original: Vec<u8>,
     changed: bool,
 }
 
@@ -23,6 +25,7 @@ impl LineFile {
         LineFile {
             lines,
             metadata,
+            original: bytes.to_vec(),
             changed: false,
         }
     }
@@ -58,6 +61,34 @@ impl LineFile {
         self.changed = true;
     }
 
+    /// Replaces field `n` of line `index` with `value`, keeping every other
+    /// byte of the line (its other fields and its line ending).
+    pub fn replace_field(&mut self, index: usize, n: usize, value: &[u8]) {
+        let line = &self.lines[index];
+        let body_end = if line.ends_with(b"\n") {
+            line.len() - 1
+        } else {
+            line.len()
+        };
+        let mut start = 0;
+        for _ in 0..n {
+            match line[start..body_end].iter().position(|&b| b == b':') {
+                Some(p) => start += p + 1,
+                None => return,
+            }
+        }
+        let end = line[start..body_end]
+            .iter()
+            .position(|&b| b == b':')
+            .map_or(body_end, |p| start + p);
+        let mut new = Vec::with_capacity(line.len() + value.len());
+        new.extend_from_slice(&line[..start]);
+        new.extend_from_slice(value);
+        new.extend_from_slice(&line[end..]);
+        self.lines[index] = new;
+        self.changed = true;
+    }
+
     /// Appends `line` (which must end in LF), ending an unterminated last line first.
     pub fn push(&mut self, line: Vec<u8>) {
         debug_assert!(line.ends_with(b"\n"));
@@ -88,6 +119,21 @@ impl LineFile {
     pub fn to_bytes(&self) -> Vec<u8> {
         self.lines.concat()
     }
+
+    /// The file as it was read.
+    pub(crate) fn original(&self) -> &[u8] {
+        &self.original
+    }
+
+    /// How many lines the file has.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Whether the file has no lines.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
 }
 
 fn first_field(line: &[u8]) -> &[u8] {
@@ -111,6 +157,11 @@ mod tests {
         f.push(b"d:4\n".to_vec());
         assert_eq!(f.to_bytes(), b"a:1:x\r\nweird line\n\nb:9::\nc:3\nd:4\n");
         assert!(f.is_changed());
+        f.replace_field(0, 1, b"one");
+        assert_eq!(f.to_bytes(), b"a:one:x\r\nweird line\n\nb:9::\nc:3\nd:4\n");
+        let last = f.find("d").unwrap();
+        f.replace_field(last, 1, b"!!4");
+        assert!(f.to_bytes().ends_with(b"d:!!4\n"));
     }
 
     #[test]

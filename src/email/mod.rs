@@ -6,6 +6,8 @@ pub mod domain_files;
 pub mod hash;
 pub mod line_file;
 pub mod mailbox;
+pub mod maildir;
+pub mod quota;
 pub mod shadow;
 pub mod strength;
 

@@ -272,3 +272,42 @@ pub fn status_and_errors(reply: &Value) -> (i64, Vec<String>) {
         .unwrap_or_default();
     (status, errors)
 }
+
+impl Client {
+    /// An `Email` UAPI call that must succeed; its `data`.
+    pub fn email_ok(&mut self, func: &str, args: Value) -> Value {
+        let reply = self.uapi("Email", func, args.clone());
+        assert_eq!(reply["result"]["status"], 1, "{func} {args}: {reply}");
+        reply["result"]["data"].clone()
+    }
+
+    /// An `Email` UAPI call that must fail with one error; its text.
+    pub fn email_err(&mut self, func: &str, args: Value) -> String {
+        let reply = self.uapi("Email", func, args.clone());
+        let (status, errors) = status_and_errors(&reply);
+        assert_eq!((status, errors.len()), (0, 1), "{func} {args}: {reply}");
+        errors[0].clone()
+    }
+}
+
+impl ScratchAccount {
+    /// The account's files and Maildirs: etc/ bytes and every path under mail/.
+    pub fn full_snapshot(&self) -> (Vec<(PathBuf, Vec<u8>)>, Vec<PathBuf>) {
+        let mut dirs = Vec::new();
+        let mut stack = vec![self.home().join("mail")];
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in entries {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p.clone());
+                }
+                dirs.push(p);
+            }
+        }
+        dirs.sort();
+        (self.snapshot(), dirs)
+    }
+}

@@ -3,11 +3,11 @@
 
 use std::time::SystemTime;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use zeroize::Zeroizing;
 
 use crate::api::args::Args;
-use crate::api::result::{self, UapiResult};
+use crate::api::result::UapiResult;
 use crate::email::{hash, mailbox, strength, MailAddress};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -49,21 +49,4 @@ pub async fn passwd_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
     let mut outcome = UapiResult::success(Value::Null);
     outcome.warnings = engine.after_password_change(&address).await;
     Ok(outcome)
-}
-
-/// The API2 `passwdpop`: the same call, answered with one
-/// `{result, reason}` row and cPanel's legacy weak-password sentence.
-pub async fn api2_passwdpop(engine: &Engine, args: &Args) -> Value {
-    let (module, func) = ("Email", "passwdpop");
-    match passwd_pop(engine, args).await {
-        Ok(outcome) => result::api2(module, func, vec![json!({"result": 1, "reason": outcome.messages.join("\n")})], None),
-        Err(Error::WeakPassword(n)) => result::api2_row_failure(
-            module,
-            func,
-            &format!(
-                "Sorry, the password you selected cannot be used because it is too weak and would be too easy to guess. Please select a password with strength rating of {n} or higher."
-            ),
-        ),
-        Err(e) => result::api2_row_failure(module, func, &e.to_string()),
-    }
 }

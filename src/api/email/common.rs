@@ -1,0 +1,76 @@
+//! What the `Email` functions share: finding the mailbox an argument names,
+//! and who owns what they create.
+
+use std::time::SystemTime;
+
+use crate::account::Account;
+use crate::api::args::Args;
+use crate::email::{mailbox, DomainFiles, MailAddress};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+/// The account and the mailbox address named by `email` (and `domain`).
+/// `email` must already be required by the caller.
+pub(super) fn address(engine: &Engine, args: &Args) -> Result<(Account, MailAddress)> {
+    let account = engine.account()?;
+    let email = args.get("email")?.unwrap_or_default();
+    let address = MailAddress::resolve(email, args.get("domain")?, &account)?;
+    Ok((account, address))
+}
+
+/// The owner for new directories: the account's user when we run as root,
+/// else whoever we are (no change).
+pub(super) fn new_owner(account: &Account) -> Option<(u32, u32)> {
+    // SAFETY: geteuid cannot fail and touches no memory of ours.
+    (unsafe { libc::geteuid() } == 0).then_some((account.uid, account.gid))
+}
+
+/// The current record of one mailbox, read under the domain's lock.
+pub(super) async fn record(
+    engine: &Engine,
+    account: &Account,
+    address: &MailAddress,
+) -> Result<mailbox::MailboxRecord> {
+    let address = address.clone();
+    engine
+        .mail_files()
+        .run(&account.mail_etc_dir(&address.domain), move |files| {
+            mailbox::record(files, &address)
+        })
+        .await
+}
+
+/// Every domain's files, read without locks, main domain first.
+pub(super) fn all_domains(account: &Account) -> Result<Vec<(String, DomainFiles)>> {
+    account
+        .domains()
+        .map(|d| {
+            Ok((
+                d.to_owned(),
+                DomainFiles::read_unlocked(&account.mail_etc_dir(d))?,
+            ))
+        })
+        .collect()
+}
+
+/// How many mailboxes the account has across its domains.
+pub(super) fn mailbox_count(account: &Account) -> Result<usize> {
+    Ok(all_domains(account)?
+        .iter()
+        .map(|(_, files)| mailbox::records(files).len())
+        .sum())
+}
+
+/// Now, for day stamps.
+pub(super) fn now() -> SystemTime {
+    SystemTime::now()
+}
+
+/// Fails with a clear error when the domain directory is missing at commit time.
+pub(super) fn require_locked(files: &DomainFiles, address: &MailAddress) -> Result<()> {
+    if files.is_locked() {
+        Ok(())
+    } else {
+        Err(Error::NoSuchMailbox(address.to_string()))
+    }
+}

@@ -1,0 +1,69 @@
+//! `Email::delete_pop`: a mailbox out of the three files and, unless
+//! `flags=passwd`, off the disk.
+
+use serde_json::Value;
+
+use super::common;
+use crate::api::args::Args;
+use crate::api::result::UapiResult;
+use crate::email::{mailbox, maildir};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+/// Deletes a mailbox. Arguments: `email`, optional `domain`, `flags`
+/// (`passwd` keeps the mail directory), `skip_quota` (1 keeps the quota line).
+///
+/// # Errors
+///
+/// A missing argument, an invalid or foreign address, no such mailbox, or a
+/// storage failure.
+pub async fn delete_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
+    args.require(&["email"])?;
+    let (account, address) = common::address(engine, args)?;
+    let keep_maildir = args
+        .get("flags")?
+        .is_some_and(|f| f.split(',').any(|f| f.trim() == "passwd"));
+    let keep_quota = args.flag("skip_quota")?;
+    let maildir_path = account.maildir(&address.domain, &address.localpart);
+    let removed = address.clone();
+    let aside = engine
+        .mail_files()
+        .run(&account.mail_etc_dir(&address.domain), move |files| {
+            if files.passwd.find(&removed.localpart).is_none()
+                && files.shadow.find(&removed.localpart).is_none()
+            {
+                return Err(Error::NoSuchMailbox(removed.to_string()));
+            }
+            // Moved aside under the lock, removed after the commit: a new
+            // mailbox of the same name can never lose its mail to this delete.
+            let aside = if keep_maildir {
+                None
+            } else {
+                maildir::move_aside(&maildir_path)?
+            };
+            if let Some(moved) = aside.clone() {
+                files.on_failure(Box::new(move || {
+                    let _ = std::fs::rename(&moved, &maildir_path);
+                }));
+            }
+            mailbox::remove(files, &removed, keep_quota)?;
+            Ok(aside)
+        })
+        .await?;
+    let mut result = UapiResult::success(Value::Null);
+    if let Some(aside) = aside {
+        let outcome = tokio::task::spawn_blocking(move || {
+            std::fs::remove_dir_all(&aside).map_err(|e| (aside, e))
+        })
+        .await;
+        if let Ok(Err((path, e))) = outcome {
+            tracing::warn!(mailbox = %address, error = %e, "mail directory not removed");
+            result.warnings.push(format!(
+                "The email account “{address}” was deleted, but its mail directory could not be removed ({}): {e}",
+                path.display()
+            ));
+        }
+    }
+    tracing::info!(mailbox = %address, "mailbox deleted");
+    Ok(result)
+}

@@ -1,0 +1,38 @@
+//! `Email::suspend_login` and `Email::unsuspend_login`: the `!!` prefix of
+//! a mailbox's hash (spec/EMAIL.md §3.5). Mail is still delivered.
+
+use serde_json::Value;
+
+use super::common;
+use crate::api::args::Args;
+use crate::api::result::UapiResult;
+use crate::email::mailbox;
+use crate::engine::Engine;
+use crate::error::Result;
+
+/// Suspends (`true`) or restores (`false`) logins to `email`, then runs the
+/// after-change action so a cached login is dropped at once.
+///
+/// # Errors
+///
+/// A missing argument, an invalid or foreign address, no such mailbox, or a
+/// storage failure.
+pub async fn set_login_suspended(
+    engine: &Engine,
+    args: &Args,
+    suspended: bool,
+) -> Result<UapiResult> {
+    args.require(&["email"])?;
+    let (account, address) = common::address(engine, args)?;
+    let target = address.clone();
+    engine
+        .mail_files()
+        .run(&account.mail_etc_dir(&address.domain), move |files| {
+            mailbox::set_login_suspended(files, &target, suspended)
+        })
+        .await?;
+    tracing::info!(mailbox = %address, suspended, "login suspension changed");
+    let mut result = UapiResult::success(Value::Null);
+    result.warnings = engine.after_password_change(&address).await;
+    Ok(result)
+}

@@ -1,0 +1,37 @@
+//! `Email::verify_password`: whether a password opens a mailbox (data 1 or
+//! 0; a wrong password is a successful call with data 0).
+
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use super::common;
+use crate::api::args::Args;
+use crate::api::result::UapiResult;
+use crate::email::hash;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+/// Checks `password` for `email`. A suspended login answers 0.
+///
+/// # Errors
+///
+/// Missing arguments, an invalid or foreign address, no such mailbox, or a
+/// stored hash of a scheme liveapid cannot check.
+pub async fn verify_password(engine: &Engine, args: &Args) -> Result<UapiResult> {
+    args.require(&["email", "password"])?;
+    let (account, address) = common::address(engine, args)?;
+    let record = common::record(engine, &account, &address).await?;
+    let stored = record.stored_hash.clone().unwrap_or_default();
+    if record.login_suspended() {
+        return Ok(UapiResult::success(json!(0)));
+    }
+    let password = Zeroizing::new(args.get("password")?.unwrap_or_default().to_owned());
+    let verdict =
+        tokio::task::spawn_blocking(move || hash::verify_password(password.as_bytes(), &stored))
+            .await
+            .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+    match verdict {
+        Some(ok) => Ok(UapiResult::success(json!(u8::from(ok)))),
+        None => Err(Error::UnsupportedHashScheme(address.to_string())),
+    }
+}
