@@ -107,6 +107,19 @@ impl LineFile {
         self.changed = true;
     }
 
+    /// `(first field, field n)` of every line that has field `n`; the first
+    /// line of a name wins, as with [`LineFile::find`].
+    pub fn fields_by_name(&self, n: usize) -> impl Iterator<Item = (&[u8], &[u8])> {
+        let mut seen = std::collections::HashSet::new();
+        self.lines.iter().filter_map(move |line| {
+            let body = line.strip_suffix(b"\n").unwrap_or(line);
+            let mut fields = body.split(|&b| b == b':');
+            let name = fields.next()?;
+            let value = fields.nth(n.checked_sub(1)?)?;
+            seen.insert(name).then_some((name, value))
+        })
+    }
+
     /// The first fields of all lines, in order (blank lines skipped).
     pub fn names(&self) -> impl Iterator<Item = &[u8]> {
         self.lines

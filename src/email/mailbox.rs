@@ -2,6 +2,7 @@
 //! everything first and changes the files only when it will succeed, as
 //! group commit requires (`crate::storage::batch`).
 
+use std::collections::HashMap;
 use std::time::SystemTime;
 
 use zeroize::Zeroizing;
@@ -208,13 +209,24 @@ pub fn record(files: &DomainFiles, address: &MailAddress) -> Result<MailboxRecor
     Ok(record_at(files, &address.localpart, Some(index)))
 }
 
-/// Every mailbox of the domain (a `passwd` line), in file order.
+/// Every mailbox of the domain (a `passwd` line), in file order. One pass
+/// over each file, so a domain of 10 000 mailboxes lists in linear time.
 pub fn records(files: &DomainFiles) -> Vec<MailboxRecord> {
+    let hashes: HashMap<&[u8], &[u8]> = files.shadow.fields_by_name(1).collect();
+    let quotas: HashMap<&[u8], &[u8]> = files.quota.fields_by_name(1).collect();
     files
         .passwd
         .names()
-        .filter_map(|n| std::str::from_utf8(n).ok())
-        .map(|lp| record_at(files, lp, files.shadow.find(lp)))
+        .filter_map(|name| {
+            let localpart = std::str::from_utf8(name).ok()?;
+            Some(MailboxRecord {
+                localpart: localpart.to_owned(),
+                stored_hash: hashes
+                    .get(name)
+                    .map(|h| String::from_utf8_lossy(h).into_owned()),
+                quota: Quota::from_file_field(quotas.get(name).copied()),
+            })
+        })
         .collect()
 }
 
