@@ -15,7 +15,8 @@ use Cpanel::LiveAPI ();
 
 # The new password: the first argument, else the seed's '12345luggage'. One
 # given on the command line is visible to other users in `ps`; use that only
-# on a test machine.
+# on a test machine. It is passed on as it is: bytes (UTF-8 from a UTF-8
+# terminal) are sent unchanged.
 my $password = @ARGV ? $ARGV[0] : '12345luggage';
 
 my $cpliveapi = Cpanel::LiveAPI->new();
@@ -32,8 +33,10 @@ my $result = $cpliveapi->uapi(
 # Run as a CGI page by cpsrvd, the output needs a header.
 print "Content-Type: application/json; charset=utf-8\r\n\r\n" if $ENV{GATEWAY_INTERFACE};
 
-# Results are character strings; utf8 encodes them for output.
-print JSON::PP->new->pretty->canonical->utf8->encode($result);
+# Results are UTF-8 byte strings, as cPanel gives them to scripts; latin1
+# makes JSON::PP write those bytes out as they are (utf8 would encode them a
+# second time).
+print JSON::PP->new->pretty->canonical->latin1->encode($result);
 
 $cpliveapi->end();
 

@@ -4,6 +4,7 @@ use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
 
+use JSON::PP ();
 use Time::HiRes ();
 use Cpanel::LiveAPI ();
 use LiveAPITest::FakeServer ();
@@ -13,7 +14,8 @@ use LiveAPITest::Util qw(same_json);
 # Every server frame of VECTORS.md (section 11 is a split write sequence,
 # tested on its own below) must decode to the structure the official client
 # returns: always one top-level "cpanelresult", wrapped by the client unless
-# the server wrapped it already.
+# the server wrapped it already, strings as UTF-8 byte strings (with the
+# utf8_strings option: as characters).
 
 my $vectors = golden_vectors();
 
@@ -42,7 +44,7 @@ my %expected = (
         data => [ { domain => 'example.com' } ], event => { result => 1 } } },
     '5-server-2' => { cpanelresult => { apiversion => 2, func => 'listpopswithdisk', module => 'Email',
         data => [ { email => 'user@example.com', login => 'user@example.com', domain => 'example.com', user => 'user',
-            diskquota => '250', diskused => 0, diskusedpercent => 0, humandiskquota => "250\x{a0}MB",
+            diskquota => '250', diskused => 0, diskusedpercent => 0, humandiskquota => "250\xc2\xa0MB",    # U+00A0 as UTF-8 bytes
             humandiskused => 'None', txtdiskquota => 250 } ],
         event => { result => 1 } } },
     '6-server-1'  => $print_reply->('/home/dave'),
@@ -85,6 +87,26 @@ for my $style ( [ 'one write per frame', {} ], [ '7-byte pieces', { chunk_size =
         is( $fake->finish, 0, 'fake server finished' );
     };
 }
+
+subtest 'the same frames with utf8_strings: character strings' => sub {
+    my $fake = LiveAPITest::FakeServer->start(
+        replies => [ $vectors->{'1-server-1'}{bytes}, map { $vectors->{$_}{bytes} } @server_ids ],
+    );
+    my $api = Cpanel::LiveAPI->new( { socket => $fake->socket, timeout => 10, utf8_strings => 1 } );
+    ok( $api->utf8_strings, 'utf8_strings is on' );
+    for my $id (@server_ids) {
+        my $got      = $api->exec('<cpanel print="$homedir">');
+        my $expected = $expected{$id};
+        if ( $id eq '5-server-2' ) {
+            $expected = JSON::PP->new->decode( JSON::PP->new->encode($expected) );    # a deep copy
+            $expected->{cpanelresult}{data}[0]{humandiskquota} = "250\x{a0}MB";
+            is( $got->{cpanelresult}{data}[0]{humandiskquota}, "250\x{a0}MB", '5-server-2: U+00A0 is one character' );
+        }
+        same_json( $got, $expected, "$id decodes to the expected structure" );
+    }
+    $api->end;
+    is( $fake->finish, 0, 'fake server finished' );
+};
 
 subtest 'end() reads the optional shutdown reply (4-server-1) and the close' => sub {
     my $fake = LiveAPITest::FakeServer->start(

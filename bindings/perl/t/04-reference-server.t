@@ -40,7 +40,14 @@ subtest 'uapi failure' => sub {
 
     my $missing = $api->uapi( 'Email', 'passwd_pop', { email => 'user', domain => 'example.com' } )->{cpanelresult}{result};
     is( $missing->{status}, 0, 'missing parameter: status 0' );
-    is_deeply( $missing->{errors}, ["You must specify the \x{201c}password\x{201d} parameter."], 'error text decoded to characters' );
+    is_deeply( $missing->{errors}, ["You must specify the \xe2\x80\x9cpassword\xe2\x80\x9d parameter."],
+        'error text as UTF-8 bytes, as cPanel gives it to scripts' );
+    ok( !utf8::is_utf8( $missing->{errors}[0] ), 'a byte string' );
+
+    my $chars = Cpanel::LiveAPI->new( { utf8_strings => 1 } );
+    my $decoded = $chars->uapi( 'Email', 'passwd_pop', { email => 'user', domain => 'example.com' } )->{cpanelresult}{result};
+    is_deeply( $decoded->{errors}, ["You must specify the \x{201c}password\x{201d} parameter."], 'utf8_strings: decoded to characters' );
+    ok( $chars->end, 'that connection ends' );
 };
 
 subtest 'api3 with a number apiversion, without args' => sub {

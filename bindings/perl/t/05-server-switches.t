@@ -4,6 +4,7 @@ use Test::More;
 use FindBin ();
 use lib "$FindBin::Bin/lib";
 
+use Encode ();
 use Time::HiRes ();
 use Cpanel::LiveAPI ();
 use LiveAPITest::Paths qw(short_tempdir);
@@ -31,8 +32,16 @@ sub check_reply_forms {
     is( $api->cpanelfeature('fileman'),  1,            'cpanelfeature (wrapped reply)' );
     is( $api->cpanelprint('$homedir'),   '/home/dave', 'cpanelprint' );
     is( $api->fetch('$user')->{cpanelresult}{data}{result}, 'dave', 'fetch' );
-    my $echo = $api->uapi( 'Test', 'echo', { s => "a </cpanelresult> b & <x> c/d \x{e9}\x{263a}" } );
-    is( $echo->{cpanelresult}{result}{data}{args}{s}, "a </cpanelresult> b & <x> c/d \x{e9}\x{263a}", 'echo of markup and non-ASCII' );
+    my $sent = "a </cpanelresult> b & <x> c/d \x{e9}\x{263a}";
+    my $echo = $api->uapi( 'Test', 'echo', { s => $sent, b => "\xc3\xa9\xe2\x98\xba" } )->{cpanelresult}{result}{data}{args};
+    if ( $api->utf8_strings ) {
+        is( $echo->{s}, $sent, 'echo of markup and non-ASCII, as characters' );
+        is( $echo->{b}, "\x{e9}\x{263a}", 'UTF-8 bytes sent, characters back' );
+    }
+    else {
+        is( $echo->{s}, Encode::encode( 'UTF-8', $sent ), 'echo of markup and non-ASCII, as UTF-8 bytes' );
+        is( $echo->{b}, "\xc3\xa9\xe2\x98\xba", 'UTF-8 bytes sent and returned unchanged' );
+    }
     return;
 }
 
@@ -42,11 +51,13 @@ for my $flags ( [], ['--pretty'], ['--no-xml-decl'], ['--newline-before-close'],
     my $label = @$flags ? "@$flags" : 'default settings';
     subtest "reply forms with $label" => sub {
         my $server = LiveAPITest::ReferenceServer->start(@$flags);
-        my $api    = Cpanel::LiveAPI->new( { socket => $server->socket, timeout => 10 } );
-        check_reply_forms($api);
-        my $started = Time::HiRes::time();
-        ok( $api->end, 'end' );
-        cmp_ok( Time::HiRes::time() - $started, '<', 2, 'end returned promptly' );
+        for my $utf8_strings ( 0, 1 ) {
+            my $api = Cpanel::LiveAPI->new( { socket => $server->socket, timeout => 10, utf8_strings => $utf8_strings } );
+            check_reply_forms($api);
+            my $started = Time::HiRes::time();
+            ok( $api->end, 'end' );
+            cmp_ok( Time::HiRes::time() - $started, '<', 2, 'end returned promptly' );
+        }
     };
 }
 

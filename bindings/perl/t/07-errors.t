@@ -74,6 +74,11 @@ subtest 'bad arguments die before anything is sent; the connection stays usable'
     my $api = Cpanel::LiveAPI->new( { socket => $fake->socket } );
     dies_like( sub { $api->uapi( 'Email', 'passwd_pop', { email => bless( {}, 'Some::Object' ) } ) },
         qr/cannot encode the arguments of Email::passwd_pop as JSON: /, 'an object argument' );
+    my $circular = { name => 'loop' };
+    $circular->{self} = $circular;
+    dies_like( sub { $api->uapi( 'Email', 'passwd_pop', { email => $circular } ) },
+        qr/cannot encode the arguments of Email::passwd_pop as JSON: the arguments are nested more than 512 levels deep/, 'a circular structure' );
+    delete $circular->{self};
     dies_like( sub { $api->exec('') }, qr/exec\(\) needs the request text to send/, 'exec without text' );
     is( $api->cpanelif('$haspostgres'), undef, 'cpanelif on a reply without data.result returns undef' );
     ok( $api->end, 'end' );

@@ -60,6 +60,33 @@ SKIP: {
         $api->end;
     };
 
+    # Non-ASCII passwords, as UTF-8 bytes (no UTF8 flag) and as characters,
+    # echoed by the server as raw UTF-8 or as \uXXXX escapes (and \/).
+    my $utf8_bytes = "Zq9-\xc3\xa4-\xe2\x82\xac-Vk7/w";
+    my $characters = "Zq9-\x{e4}-\x{20ac}-Vk7/w";
+    for my $flags ( [], [ '--ascii', '--escape-slash' ] ) {
+        for my $case ( [ 'UTF-8 bytes', $utf8_bytes ], [ 'characters', $characters ], [ 'Latin-1 bytes', "Zq9-\xe4-Vk7/w" ] ) {
+            my ( $kind, $secret ) = @$case;
+            for my $utf8_strings ( 0, 1 ) {
+                my $label = "password as $kind, replies " . ( @$flags ? "@$flags" : 'raw' ) . ( $utf8_strings ? ', utf8_strings' : '' );
+                subtest "redaction: $label" => sub {
+                    my $server = LiveAPITest::ReferenceServer->start(@$flags);
+                    my $log    = short_tempdir() . '/live.log';
+                    my $api    = Cpanel::LiveAPI->new( { socket => $server->socket, debug_level => 1, debug_log => $log, utf8_strings => $utf8_strings } );
+                    my $echo   = $api->uapi( 'Test', 'echo', { password => $secret, note => $secret, list => [$secret] } )->{cpanelresult}{result}{data}{args};
+                    ok( defined $echo->{note}, 'echoed under a key that is not secret' );
+                    $api->uapi( 'Email', 'passwd_pop', { email => 'user', password => $secret, domain => 'example.com' } );
+                    $api->api1( 'Email', 'passwdpop', [ 'user', $secret, 0, 'example.com' ] );
+                    $api->end;
+                    my $text = slurp($log);
+                    like( $text, qr/"note":"\*{8}","password":"\*{8}"/, 'request: the secret value redacted, also where repeated' );
+                    like( $text, qr/RECV .*"note":"\*{8}"/, 'reply: the echo redacted' );
+                    unlike( $text, qr/Zq9|Vk7/, 'no part of the password anywhere in the log' );
+                };
+            }
+        }
+    }
+
     subtest 'package variables turn logging on, like the official module' => sub {
         my $server = LiveAPITest::ReferenceServer->start();
         local $Cpanel::LiveAPI::LIVEAPI_DEBUG_LEVEL = 1;
@@ -108,6 +135,25 @@ subtest 'error messages and the log of a bad reply hide the password' => sub {
     ok( !eval { $api2->uapi( 'Email', 'passwd_pop', { password => $password } ); 1 }, 'array reply dies' );
     like( $@, qr/does not hold a JSON object: "\[\\"\*{8}\\"\]"/, 'quoted and redacted' );
     $fake2->finish;
+};
+
+subtest 'a non-ASCII password echoed in a bad reply is hidden, whatever its kind' => sub {
+    my $bytes = "Zq9-\xc3\xa4-\xe2\x82\xac-Vk7";
+    my $chars = "Zq9-\x{e4}-\x{20ac}-Vk7";
+    for my $case ( [ 'bytes', $bytes, "Zq9-\xc3\xa4-\xe2\x82\xac-Vk7" ], [ 'characters', $chars, "Zq9-\xc3\xa4-\xe2\x82\xac-Vk7" ],
+        [ 'characters, \u-escaped echo', $chars, 'Zq9-\u00E4-\u20ac-Vk7' ] )
+    {
+        my ( $label, $secret, $echoed ) = @$case;
+        my $log  = "$dir/bad-$label.log";
+        my $fake = LiveAPITest::FakeServer->start(
+            replies => [ LiveAPITest::FakeServer::SWITCH_REPLY, frame(qq({"a":"$echoed"},)), frame(qq({"a":"$echoed"})) ] );
+        my $api = Cpanel::LiveAPI->new( { socket => $fake->socket, debug_level => 1, debug_log => $log } );
+        ok( !eval { $api->uapi( 'Email', 'passwd_pop', { password => $secret } ); 1 }, "$label: invalid JSON dies" );
+        like( $@, qr/malformed reply: invalid JSON/, "$label: message" );
+        unlike( $@, qr/Zq9|Vk7/, "$label: no part of the password in the error" );
+        unlike( slurp($log), qr/Zq9|Vk7/, "$label: nor in the log" );
+        $fake->finish;
+    }
 };
 
 done_testing();

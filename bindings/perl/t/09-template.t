@@ -7,7 +7,9 @@ use lib "$FindBin::Bin/lib";
 use Cpanel::LiveAPI ();
 use Cpanel::LiveAPI::Result ();
 use Cpanel::LiveAPI::Template ();
+use LiveAPITest::FakeServer ();
 use LiveAPITest::ReferenceServer ();
+use LiveAPITest::Util qw(frame);
 
 # Template Toolkit: execute(Module, function, {args}) returns the UAPI
 # result object; templates read r.status, r.errors, r.data, r.messages,
@@ -29,6 +31,25 @@ subtest 'Result from a reply that is not a UAPI envelope' => sub {
     is( $result->status, 0, 'failed' );
     is_deeply( $result->errors, ['No Valid Command Given.'], 'with the engine\'s message' );
     is( $result->errors_as_string, 'No Valid Command Given.', 'errors_as_string' );
+};
+
+subtest 'execute_or_die hides byte and character passwords in echoed errors' => sub {
+    my $bytes = "p\xc3\xa4ss-\xe2\x82\xac-Word";     # UTF-8 bytes
+    my $chars = "p\x{e4}ss-\x{20ac}-Word";            # the same password as characters
+    my $error = sub {    # a UAPI failure whose message echoes the password, as UTF-8 in the JSON text
+        my ($json_text) = @_;
+        return frame(qq({"apiversion":3,"func":"passwd_pop","module":"Email","result":{"data":null,"errors":["bad: $json_text \xe2\x80\x9cx\xe2\x80\x9d"],"status":0}}));
+    };
+    my $fake = LiveAPITest::FakeServer->start(
+        replies => [ LiveAPITest::FakeServer::SWITCH_REPLY, $error->("p\xc3\xa4ss-\xe2\x82\xac-Word"), $error->('p\u00e4ss-\u20AC-Word') ] );
+    my $executor = Cpanel::LiveAPI::Template->new( Cpanel::LiveAPI->new( { socket => $fake->socket } ) );
+    ok( !eval { $executor->execute_or_die( 'Email', 'passwd_pop', { password => $bytes, note => "n\x{f6}te" } ); 1 }, 'byte password: dies' );
+    is( $@, "Email::passwd_pop(note=n\xc3\xb6te, password=********) failed: bad: ******** \xe2\x80\x9cx\xe2\x80\x9d\n",
+        'raw UTF-8 echo hidden; the message is UTF-8 bytes throughout' );
+    ok( !eval { $executor->execute_or_die( 'Email', 'passwd_pop', { password => $chars } ); 1 }, 'character password: dies' );
+    is( $@, "Email::passwd_pop(password=********) failed: bad: ******** \xe2\x80\x9cx\xe2\x80\x9d\n", '\\u-escaped echo hidden' );
+    $executor->connection->end;
+    $fake->finish;
 };
 
 if ( my $why = LiveAPITest::ReferenceServer->unavailable_reason ) {
@@ -80,7 +101,7 @@ data=none
 messages=0 warnings=0 metadata=0
 fail.status=0
 fail.error=Mock failure requested.
-missing=0:You must specify the \x{201c}password\x{201d} parameter.
+missing=0:You must specify the \xe2\x80\x9cpassword\xe2\x80\x9d parameter.
 echo=a,b empty=dropped s=x & y
 keys=list-0,list-1,s
 OUT
@@ -111,6 +132,19 @@ subtest 'USE LiveAPI = Cpanel.LiveAPI' => sub {
     ( $out, $error ) = render( "[% USE LiveAPI = Cpanel.LiveAPI(connection => api) %]\n$plugin_page", { pw => $password, api => $api } );
     is( $out, "\n$expected", 'with an existing connection' );
     is( $api->cpanelprint('$user'), 'dave', 'that connection stays usable' );
+};
+
+subtest 'utf8_strings: templates get character strings' => sub {
+    ( my $chars_expected = $expected ) =~ s/\xe2\x80\x9c/\x{201c}/g;
+    $chars_expected =~ s/\xe2\x80\x9d/\x{201d}/g;
+    ( my $plugin_page = $page ) =~ s/execute\(/LiveAPI.execute(/g;
+    my ( $out, $error ) = render( "[% USE LiveAPI = Cpanel.LiveAPI(utf8_strings => 1) %]\n$plugin_page", { pw => $password } );
+    is( $error, undef, 'processed' );
+    is( $out, "\n$chars_expected", 'the plugin passes utf8_strings on' );
+
+    my $api = Cpanel::LiveAPI->new( { utf8_strings => 1 } );
+    ( $out, $error ) = render( $page, { %{ Cpanel::LiveAPI::Template->vars($api) }, pw => $password } );
+    is( $out, $chars_expected, 'vars() with a utf8_strings connection' );
 };
 
 subtest 'execute_or_die' => sub {

@@ -37,6 +37,13 @@ sub accepts {
     return crypt( Encode::encode( 'UTF-8', $password ), $hash ) eq $hash;
 }
 
+# crypt() of exactly these bytes.
+sub accepts_bytes {
+    my ( $bytes, $hash ) = @_;
+    die 'accepts_bytes needs a byte string' if utf8::is_utf8($bytes);
+    return crypt( $bytes, $hash ) eq $hash;
+}
+
 subtest 'seed call: passwd_pop with minpwstrength=60' => sub {
     my $before       = $daemon->shadow_hash( 'example.com', 'user' );
     my $alice_before = $daemon->shadow_hash( 'example.com', 'alice' );
@@ -110,7 +117,7 @@ subtest 'other reply forms from liveapid' => sub {
 
     my $missing = $api->uapi( 'Email', 'passwd_pop', { email => 'nobody', password => 'Xy-Long-Enough-8642', domain => 'example.com' } );
     is( $missing->{cpanelresult}{result}{status}, 0, 'unknown mailbox: status 0' );
-    like( $missing->{cpanelresult}{result}{errors}[0], qr/nobody\@example\.com/, 'error names the mailbox (decoded text)' );
+    like( $missing->{cpanelresult}{result}{errors}[0], qr/nobody\@example\.com/, 'error names the mailbox' );
 
     # Characters above U+00FF: the official module could not send this at all.
     my $unicode = "Gr\x{fc}\x{df}e-\x{263a}-Secret-2024";
@@ -121,6 +128,45 @@ subtest 'other reply forms from liveapid' => sub {
     my $started = Time::HiRes::time();
     ok( $api->end, 'end' );
     cmp_ok( Time::HiRes::time() - $started, '<', 2, 'end returned promptly' );
+};
+
+subtest 'a password as UTF-8 bytes and as characters is the same password' => sub {
+    $daemon->set_min_strength(60);
+    my $api = Cpanel::LiveAPI->new();
+    my %password = (
+        'Latin-1 range (the official module sent these as Latin-1)' => "P\xc3\xa4ssw\xc3\xb6rt-\xc3\x9cml-Latin-1357",
+        'beyond U+00FF (the official module died on these)'        => "Gr\xc3\xbc\xc3\x9fe-\xe2\x98\xba-\xe2\x82\xac-Bytes-2468",
+    );
+    for my $label ( sort keys %password ) {
+        my $bytes = $password{$label};                       # as a legacy script holds it (a file, @ARGV)
+        my $chars = Encode::decode( 'UTF-8', $bytes );      # the same password, decoded
+        ok( !utf8::is_utf8($bytes) && utf8::is_utf8($chars), "$label: one byte string, one character string" );
+        my %hash;
+        for my $form ( [ 'byte string', $bytes ], [ 'character string', $chars ] ) {
+            my ( $kind, $password ) = @$form;
+            my $reply = $api->uapi( 'Email', 'passwd_pop', { email => 'bob', password => $password, domain => 'example.net' } );
+            is( $reply->{cpanelresult}{result}{status}, 1, "$label, $kind: status 1" )
+              or diag explain $reply->{cpanelresult}{result}{errors};
+            $hash{$kind} = $daemon->shadow_hash( 'example.net', 'bob' );
+            ok( accepts_bytes( $bytes, $hash{$kind} ), "$label, $kind: crypt() accepts the UTF-8 bytes of the password" );
+            ok( !accepts_bytes( Encode::encode( 'UTF-8', $bytes ), $hash{$kind} ), "$label, $kind: not bytes encoded twice" );
+        }
+        isnt( $hash{'byte string'}, $hash{'character string'}, "$label: two hashes (new salt each time) of the same password" );
+    }
+
+    # Like the official module, a byte string that is not UTF-8 goes out as
+    # its bytes; liveapid reads such a request as Latin-1.
+    my $latin1 = "Caf\xe9-Cr\xe8me-Latin1-2468";
+    is( $api->uapi( 'Email', 'passwd_pop', { email => 'bob', password => $latin1, domain => 'example.net' } )->{cpanelresult}{result}{status},
+        1, 'a Latin-1 byte string password: status 1' );
+    ok( accepts_bytes( "Caf\xc3\xa9-Cr\xc3\xa8me-Latin1-2468", $daemon->shadow_hash( 'example.net', 'bob' ) ),
+        'read as Latin-1: the hash is of the UTF-8 bytes of its characters' );
+
+    my $errors = $api->uapi( 'Email', 'passwd_pop', { email => "n\xc3\xb6body", password => 'Xy-Long-Enough-8642', domain => 'example.com' } )
+      ->{cpanelresult}{result}{errors};
+    ok( ( grep { /n\xc3\xb6body/ && !utf8::is_utf8($_) } @{ $errors || [] } ), 'non-ASCII text in a reply comes back as UTF-8 bytes' )
+      or diag explain $errors;
+    $api->end;
 };
 
 subtest 'a client that dies mid-call leaves the daemon serving' => sub {
@@ -172,6 +218,13 @@ subtest 'examples/passwd_pop.live.pl against liveapid' => sub {
     my $after = $daemon->shadow_hash( 'example.com', 'user' );
     isnt( $after, $before, 'the hash was rewritten (new salt)' );
     ok( accepts( $new_password, $after ), 'and accepts the seed password' );
+
+    # A legacy script gets its password from @ARGV as UTF-8 bytes and passes
+    # it on unchanged.
+    my $argv_password = "\xc3\x84rgv-Pass-\xe2\x82\xac-Word-9753";
+    $output = `$^X -I$lib $script '$argv_password'`;
+    is( $? >> 8, 0, 'a UTF-8 password from the command line: exit status 0' ) or diag $output;
+    ok( accepts_bytes( $argv_password, $daemon->shadow_hash( 'example.com', 'user' ) ), 'crypt() accepts those bytes' );
 };
 
 subtest 'SIGTERM stops the daemon' => sub {

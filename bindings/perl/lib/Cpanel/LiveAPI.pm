@@ -5,6 +5,7 @@ use warnings;
 
 our $VERSION = '0.3';
 
+use B ();
 use Carp ();
 use Encode ();
 use IO::Socket::UNIX ();
@@ -49,20 +50,31 @@ use constant CLOSED_MESSAGE => 'The Live Socket has closed, unable to continue.'
 my $SECRET_KEY_RE = qr/pass|secret|token/i;
 my $REDACTED      = '********';
 
-# Requests: compact, no '/' escaping, key order sorted so the bytes are
-# reproducible. Output is a character string; it is encoded to UTF-8 later.
-my $REQUEST_JSON = JSON::PP->new->canonical(1);
+# JSON::PP nests no deeper by default; the argument walk stops there too
+# (which also ends a circular structure).
+use constant MAX_DEPTH => 512;
 
-# Replies: UTF-8 bytes in, Perl character strings out.
+# Requests: compact, no '/' escaping, key order sorted so the bytes are
+# reproducible. It only ever sees byte strings (see _wire_data), and latin1
+# makes it copy bytes 0x80..0xFF into the JSON text as they are: the output
+# is exactly the bytes of the strings, UTF-8 or not.
+my $REQUEST_JSON = JSON::PP->new->canonical(1)->latin1(1);
+
+# A request payload parsed back (for the debug log): bytes in, byte strings
+# out, whatever the bytes are.
+my $PAYLOAD_JSON = JSON::PP->new;
+
+# Replies: UTF-8 bytes in, Perl character strings out; _encode_strings then
+# turns them into UTF-8 byte strings unless utf8_strings is set.
 my $REPLY_JSON = JSON::PP->new->utf8(1);
 
-# Debug log rendering of decoded structures.
-my $LOG_JSON = JSON::PP->new->canonical(1)->allow_nonref(1)->allow_blessed(1);
+# Debug log rendering of decoded (character) structures, as UTF-8 bytes.
+my $LOG_JSON = JSON::PP->new->canonical(1)->allow_nonref(1)->allow_blessed(1)->utf8(1);
 
-# A secret as it appears inside a JSON string, for scrubbing raw text.
-my $STRING_JSON = JSON::PP->new->allow_nonref(1);
+# JSON's two-character escapes, for finding a secret inside JSON text.
+my %JSON_SHORT_ESCAPE = ( '"' => '"', '\\' => '\\', '/' => '/', "\b" => 'b', "\f" => 'f', "\n" => 'n', "\r" => 'r', "\t" => 't' );
 
-my %KNOWN_OPTION = map { $_ => 1 } qw(socket timeout debug_level debug_log);
+my %KNOWN_OPTION = map { $_ => 1 } qw(socket timeout debug_level debug_log utf8_strings);
 
 sub new {
     my ( $class, @args ) = @_;
@@ -78,6 +90,7 @@ sub new {
         _debug_level  => 0,
         _secrets      => [],
         _timeout      => $opts{timeout},
+        _utf8_strings => $opts{utf8_strings} ? 1 : 0,
         _owner_pid    => $$,
     }, ref $class || $class;
 
@@ -163,6 +176,11 @@ sub set_debug {
     return 1;
 }
 
+sub utf8_strings {
+    my ($self) = @_;
+    return $self->{_utf8_strings};
+}
+
 sub get_debug_log {
     my ($self) = @_;
     return $self->{_debug_log};
@@ -186,7 +204,7 @@ sub debug_log {
 
 sub debug_log_json {
     my ( $self, $str ) = @_;
-    my $decoder = utf8::is_utf8($str) ? $REQUEST_JSON : $REPLY_JSON;    # characters or UTF-8 bytes
+    my $decoder = utf8::is_utf8($str) ? $PAYLOAD_JSON : $REPLY_JSON;    # characters or UTF-8 bytes
     my $parsed  = eval { $decoder->decode($str) };
     my $log_msg = ref $parsed ? $LOG_JSON->encode( _redact($parsed) ) : 'Error decoding JSON string';
     $self->debug_log( 1, 'JSON_decode: ' . $log_msg );
@@ -232,12 +250,17 @@ sub api {
         apiversion => $version,
         ( defined $args ? ( args => $args ) : () ),
     );
-    my $json = eval { $REQUEST_JSON->encode( \%request ) };
+    # Each string goes out according to its own UTF8 flag (see _wire_data),
+    # so the JSON text is built from bytes and stays a byte string.
+    my $json = eval { $REQUEST_JSON->encode( _wire_data( \%request ) ) };
     if ( !defined $json ) {
-        my $why = _without_location($@);
+        my $why = $@;
+        _croak_code_point( $why->{code_point} ) if ref $why eq 'HASH';
+        $why = _without_location($why);
         my $call = join '::', map { defined $_ ? $_ : '' } $module, $func;
         Carp::croak( __PACKAGE__ . ": cannot encode the arguments of $call as JSON: $why" );
     }
+    utf8::downgrade($json);    # a no-op: latin1 output holds bytes only
     return $self->exec( "<cpanelaction>\n" . $json . "\n</cpanelaction>" );
 }
 
@@ -375,13 +398,13 @@ sub _ensure_usable {
 sub _call {
     my ( $self, $code ) = @_;
 
-    my ( $log_text, @secrets ) = _describe_request($code);
+    # Like the official module, a byte string goes out as its bytes; a
+    # character string (UTF8 flag on) goes out as UTF-8, where the official
+    # module sent Latin-1 or died.
+    my $payload = eval { _wire_string($code) };
+    _croak_code_point( $@->{code_point} ) if ref $@ eq 'HASH';
+    my ( $log_text, @secrets ) = _describe_request( $payload, $self->{_debug_level} );
     local $self->{_secrets} = \@secrets;
-
-    if ( $code =~ /([\x{D800}-\x{DFFF}]|[^\x{0}-\x{10FFFF}])/ ) {
-        Carp::croak( sprintf '%s: the request contains the code point U+%04X, which cannot be sent as UTF-8', __PACKAGE__, ord $1 );
-    }
-    my $payload = Encode::encode( 'UTF-8', $code );
 
     $self->debug_log( 1, '(exec) SEND:' . $log_text ) if $self->{_debug_level};
     $self->_write_all( length($payload) . "\n" . $payload );
@@ -391,6 +414,9 @@ sub _call {
     if ( $self->{_debug_level} ) {
         $self->debug_log( 1, '(exec) RECV (' . length($frame) . ' bytes):' . _scrub( $LOG_JSON->encode( _redact($reply) ), @secrets ) );
     }
+
+    # What cPanel gives scripts: UTF-8 byte strings.
+    _encode_strings($reply) if !$self->{_utf8_strings};
     return $reply;
 }
 
@@ -556,20 +582,162 @@ sub _wait_for {
 
 sub _without_location {
     my ($error) = @_;
-    $error =~ s/ at \S+ line \d+\.?\n?\z//;
+    $error =~ s/(?: at \S+ line \d+\.?)?\n?\z//;
     return $error;
+}
+
+# ------------------------------------------------------------------ strings
+
+# Requests follow the official module where it works: a byte string (UTF8
+# flag off) is sent as its bytes, so UTF-8 bytes go out as UTF-8 and a
+# Latin-1 byte as that byte (liveapid reads a payload that is not UTF-8 as
+# Latin-1). A character string (UTF8 flag on) is sent as UTF-8; the official
+# module sent Latin-1 for U+0080..U+00FF and died above U+00FF.
+#
+# _wire_data returns a copy of a request structure in which every string,
+# hash keys included, is a byte string chosen by that rule; numbers, undef
+# and references to anything but plain hashes and arrays are kept as they
+# are (the JSON encoder deals with them). A request that would mix
+# non-ASCII UTF-8 with bytes that are not UTF-8 cannot be read correctly as
+# a whole (neither as UTF-8 nor as Latin-1), so there, and only there, the
+# non-UTF-8 byte strings are converted from Latin-1 to UTF-8: the server
+# then reads every string as it reads it alone. Dies with
+# { code_point => N } for a character that has no UTF-8 form.
+sub _wire_data {
+    my ($data) = @_;
+    my %seen;
+    _scan_strings( $data, \%seen, 0 );
+    return _to_wire( $data, $seen{utf8} && $seen{other} );
+}
+
+sub _scan_strings {
+    my ( $data, $seen, $depth ) = @_;
+    no warnings 'recursion';    # bounded by MAX_DEPTH (JSON::PP's limit for replies)
+    die 'the arguments are nested more than ' . MAX_DEPTH . " levels deep (a circular structure?)\n" if $depth > MAX_DEPTH;
+    if ( ref $data eq 'HASH' ) {
+        for my $key ( keys %$data ) {
+            _note_string( $key, $seen );
+            _scan_strings( $data->{$key}, $seen, $depth + 1 );
+        }
+    }
+    elsif ( ref $data eq 'ARRAY' ) {
+        _scan_strings( $_, $seen, $depth + 1 ) for @$data;
+    }
+    elsif ( _is_string($data) ) {
+        _note_string( $data, $seen );
+    }
+    return;
+}
+
+# Records whether a string puts non-ASCII UTF-8 ('utf8') or bytes that are
+# not UTF-8 ('other') on the wire.
+sub _note_string {
+    my ( $string, $seen ) = @_;
+    if ( utf8::is_utf8($string) ) {
+        $seen->{utf8} = 1 if $string =~ /[^\x00-\x7f]/;
+    }
+    elsif ( $string =~ /[\x80-\xff]/ ) {
+        $seen->{ _is_utf8_bytes($string) ? 'utf8' : 'other' } = 1;
+    }
+    return;
+}
+
+sub _to_wire {
+    my ( $data, $latin1_to_utf8 ) = @_;
+    no warnings 'recursion';    # _scan_strings has checked the depth
+    if ( ref $data eq 'HASH' ) {
+        my %wire;
+        $wire{ _wire_string( $_, $latin1_to_utf8 ) } = _to_wire( $data->{$_}, $latin1_to_utf8 ) for keys %$data;
+        return \%wire;
+    }
+    if ( ref $data eq 'ARRAY' ) {
+        return [ map { _to_wire( $_, $latin1_to_utf8 ) } @$data ];
+    }
+    return _is_string($data) ? _wire_string( $data, $latin1_to_utf8 ) : $data;
+}
+
+sub _wire_string {
+    my ( $string, $latin1_to_utf8 ) = @_;
+    if ( utf8::is_utf8($string) ) {
+        die { code_point => ord $1 } if $string =~ /([\x{D800}-\x{DFFF}]|[^\x{0}-\x{10FFFF}])/;
+        my $bytes = $string;
+        utf8::encode($bytes);
+        return $bytes;
+    }
+    if ( $latin1_to_utf8 && $string =~ /[\x80-\xff]/ && !_is_utf8_bytes($string) ) {
+        my $utf8 = $string;
+        utf8::upgrade($utf8);    # each byte is the Latin-1 character
+        utf8::encode($utf8);
+        return $utf8;
+    }
+    return $string;
+}
+
+sub _croak_code_point {
+    my ($code_point) = @_;
+    Carp::croak( sprintf '%s: the request contains the code point U+%04X, which cannot be sent as UTF-8', __PACKAGE__, $code_point );
+}
+
+# A defined plain scalar that JSON::PP writes as a string (it writes a scalar
+# as a number only when it has a numeric value and no string value).
+sub _is_string {
+    return 0 if ref $_[0] || !defined $_[0];
+    my $flags = B::svref_2object( \$_[0] )->FLAGS;
+    return !( ( $flags & ( B::SVp_IOK | B::SVp_NOK ) ) && !( $flags & B::SVp_POK ) );
+}
+
+# Well-formed UTF-8 (no surrogates, nothing above U+10FFFF), as liveapid
+# checks it.
+sub _is_utf8_bytes {
+    my ($bytes) = @_;
+    return 0 if utf8::is_utf8($bytes);
+    my $copy = $bytes;
+    return eval { Encode::decode( 'UTF-8', $copy, Encode::FB_CROAK() | Encode::LEAVE_SRC() ); 1 } ? 1 : 0;
+}
+
+# Turns every string of a decoded reply (values and hash keys) into its UTF-8
+# bytes, in place: what real cPanel hands to scripts (it rewrites \uXXXX
+# escapes into UTF-8 and decodes the JSON without a UTF-8 layer). Numbers
+# and booleans stay as they are.
+sub _encode_strings {
+    my ($data) = @_;
+    no warnings 'recursion';    # bounded by MAX_DEPTH (JSON::PP's limit for replies)
+    if ( ref $data eq 'HASH' ) {
+        for my $key ( grep { /[^\x00-\x7f]/ } keys %$data ) {
+            my $bytes = $key;
+            utf8::encode($bytes);
+            $data->{$bytes} = delete $data->{$key};
+        }
+        _encode_value($_) for values %$data;
+    }
+    elsif ( ref $data eq 'ARRAY' ) {
+        _encode_value($_) for @$data;
+    }
+    return $data;
+}
+
+sub _encode_value {
+    no warnings 'recursion';    # bounded by MAX_DEPTH (JSON::PP's limit for replies)
+    if ( ref $_[0] ) {
+        _encode_strings( $_[0] );
+    }
+    elsif ( _is_string( $_[0] ) ) {
+        utf8::encode( $_[0] );
+    }
+    return;
 }
 
 # ----------------------------------------------------------------- redaction
 
-# Returns the text to log for a request and the secret values it carries.
+# Returns the text to log for a request payload (bytes, as sent; undef
+# unless $want_text) and the secret values it carries (byte strings, as sent).
 sub _describe_request {
-    my ($code) = @_;
-    return ($code) if $code !~ m{\A\s*<cpanelaction\b[^>]*>(.*)</cpanelaction>\s*\z}s;
+    my ( $payload, $want_text ) = @_;
+    return ($payload) if $payload !~ m{\A\s*<cpanelaction\b[^>]*>(.*)</cpanelaction>\s*\z}s;
     my $inner   = $1;
-    my $request = eval { $REQUEST_JSON->decode($inner) };
+    my $request = eval { $PAYLOAD_JSON->decode($inner) };
     if ( ref $request ne 'HASH' ) {
-        return ( '<cpanelaction> [' . length($code) . ' characters not logged: not a JSON object] </cpanelaction>' );
+        return ( '<cpanelaction> [' . length($payload) . ' bytes not logged: not a JSON object] </cpanelaction>' );
     }
 
     my @secrets = _secret_values($request);
@@ -581,7 +749,14 @@ sub _describe_request {
         push @secrets, grep { defined && !ref && length >= 4 } @{ $request->{args} };
         $logged->{args} = [ ($REDACTED) x @{ $request->{args} } ];
     }
-    return ( "<cpanelaction>\n" . $REQUEST_JSON->encode($logged) . "\n</cpanelaction>", @secrets );
+    # JSON::PP hands back the strings of a byte payload flagged; their
+    # characters are the bytes, so make them byte strings again. (Only
+    # characters from \uXXXX escapes above U+00FF stay characters.)
+    @secrets = map { my $secret = "$_"; utf8::downgrade( $secret, 1 ); $secret } @secrets;
+    return ( undef, @secrets ) if !$want_text;
+    # The same secret may be repeated under another name.
+    my $text = _scrub( $REQUEST_JSON->encode($logged), @secrets );
+    return ( "<cpanelaction>\n" . $text . "\n</cpanelaction>", @secrets );
 }
 
 sub _is_secret_key {
@@ -611,17 +786,66 @@ sub _secret_values {
     return ( $under_secret_key && defined $data && length $data ) ? ($data) : ();
 }
 
-# Replaces every occurrence of a secret (as text, and as it looks inside a
-# JSON string) with the redaction marker.
+# Replaces every occurrence of a secret with the redaction marker. $text
+# may be bytes (UTF-8 or raw reply bytes) or characters, and each secret a
+# byte string or a character string: a secret is looked for as the server
+# may have read it (a UTF-8 byte string as its characters, any byte string
+# also as Latin-1) and as JSON may spell it (\u00e9, \/, \" ...).
 sub _scrub {
     my ( $text, @secrets ) = @_;
-    for my $secret ( sort { length $b <=> length $a } @secrets ) {
-        my $in_json = substr( $STRING_JSON->encode("$secret"), 1, -1 );
-        for my $form ( $secret, $in_json, Encode::encode( 'UTF-8', $secret ) ) {
-            $text =~ s/\Q$form\E/$REDACTED/g;
+    return $text if !defined $text;
+    my $as_chars = utf8::is_utf8($text);
+    my @patterns;
+    for my $secret ( sort { length $b <=> length $a } grep { defined && !ref && length } @secrets ) {
+        push @patterns, _secret_patterns( "$secret", $as_chars );
+    }
+    return $text if !@patterns;
+    my $any = join '|', @patterns;
+    $text =~ s/(?:$any)/$REDACTED/g;
+    return $text;
+}
+
+sub _secret_patterns {
+    my ( $secret, $as_chars ) = @_;
+    my @readings;    # the secret as characters
+    my @literals;    # other exact forms
+    if ( utf8::is_utf8($secret) ) {
+        push @readings, $secret;
+    }
+    else {
+        my $decoded = $secret;
+        push @readings, $decoded if utf8::decode($decoded) && $decoded ne $secret;
+        push @readings, $secret;                 # read as Latin-1
+        push @literals, $secret if !$as_chars;    # the raw bytes
+    }
+    if ($as_chars) {
+        for my $reading (@readings) {
+            my $utf8 = $reading;
+            utf8::encode($utf8);
+            push @literals, $utf8;    # UTF-8 bytes taken for characters
         }
     }
-    return $text;
+    my @patterns = map { join '', map { _json_char_pattern( $_, $as_chars ) } split //, $_ } @readings;
+    push @patterns, map { quotemeta } @literals;
+    return @patterns;
+}
+
+# Every way JSON text (UTF-8 bytes, or characters) can hold one character.
+sub _json_char_pattern {
+    my ( $char, $as_chars ) = @_;
+    my $raw = $char;
+    utf8::encode($raw) if !$as_chars;
+    my @forms = ( quotemeta $raw );
+    my $n     = ord $char;
+    if ( $n > 0xFFFF ) {
+        my $v = $n - 0x10000;
+        push @forms, sprintf '\\\\u(?i:%04x)\\\\u(?i:%04x)', 0xD800 + ( $v >> 10 ), 0xDC00 + ( $v & 0x3FF );
+    }
+    else {
+        push @forms, sprintf '\\\\u(?i:%04x)', $n;
+    }
+    push @forms, '\\\\' . quotemeta $JSON_SHORT_ESCAPE{$char} if exists $JSON_SHORT_ESCAPE{$char};
+    return '(?:' . join( '|', @forms ) . ')';
 }
 
 sub _snippet {
@@ -672,9 +896,10 @@ This module speaks that socket's protocol: every request is a decimal byte
 count, a newline and a payload; every reply is one frame: C<< <cpanelresult> >>,
 a JSON object, C<< </cpanelresult> >> and a newline.
 
-It has the public interface and the result structures of cPanel's official
-C<Cpanel::LiveAPI> 0.3, so existing scripts run unchanged, and it fixes that
-module's known faults (see L</COMPATIBILITY>). It uses core Perl modules only.
+It has the public interface, the result structures and the string handling
+of cPanel's official C<Cpanel::LiveAPI> 0.3, so existing scripts run
+unchanged, and it fixes that module's known faults (see L</COMPATIBILITY>
+and L</ENCODING>). It uses core Perl modules only.
 
 =head2 Result structures
 
@@ -704,15 +929,8 @@ C<< $reply->{cpanelresult}{data}{result} >> is the output string.
 The server sends API2, C<if> and C<feature> replies already wrapped in
 C<cpanelresult>; all others are wrapped by this module.
 
-=head2 Character strings
-
-Arguments are Perl character strings: every string is sent as UTF-8, whatever
-characters it holds, and the length prefix counts the encoded bytes. Strings
-in results are decoded character strings too. A script that holds UTF-8
-I<bytes> (for example read from a file without a C<:encoding(UTF-8)> layer)
-must decode them first with C<Encode::decode('UTF-8', $bytes)>, or they are
-encoded a second time. Print results through an encoding layer, e.g.
-C<binmode STDOUT, ':encoding(UTF-8)'>.
+Strings in results are UTF-8 byte strings, as cPanel gives them to
+scripts; see L</ENCODING>.
 
 =head1 METHODS
 
@@ -741,6 +959,12 @@ wait as long as it takes (like the official module).
 Same as calling C<set_debug> and choosing the log file; the package variables
 C<$Cpanel::LiveAPI::LIVEAPI_DEBUG_LEVEL> and
 C<$Cpanel::LiveAPI::LIVEAPI_DEBUG_LOG> are the defaults for every object.
+
+=item utf8_strings => 1
+
+Return the strings of every reply as decoded Perl character strings instead
+of UTF-8 byte strings (see L</ENCODING>). Off by default, as in cPanel. It
+changes nothing in what is sent.
 
 =back
 
@@ -773,7 +997,8 @@ C<feature>. C<args> is left out of the request when C<$args> is undef.
 
 Sends C<$code> as one request payload (for example a complete
 C<< <cpanelaction> >> element) and returns the decoded reply, or nothing when
-C<$skip_return> is true.
+C<$skip_return> is true. C<$code> is sent by the rule of L</ENCODING>: its
+bytes if it is a byte string, UTF-8 if it is a character string.
 
 =item $reply = $cpliveapi->fetch( $var )
 
@@ -825,6 +1050,10 @@ The current debug level.
 
 The path of the debug log, if one was chosen.
 
+=item $boolean = $cpliveapi->utf8_strings()
+
+True when the object returns character strings (the C<utf8_strings> option).
+
 =item $cpliveapi->debug_log( $level, $message [, $to_stderr] )
 
 Writes C<$message> to the debug log when C<$level> is enabled, and to STDERR
@@ -865,8 +1094,10 @@ wants to carry on. Methods never return an error value instead. The cases:
 
 =item * a call from a forked child on its parent's connection;
 
-=item * arguments that JSON cannot represent (e.g. objects), or code points
-that have no UTF-8 form (lone surrogates);
+=item * arguments that JSON cannot represent (e.g. objects, or structures nested
+more than 512 levels deep, such as circular ones), or characters in a
+character string that have no UTF-8 form (lone surrogates, code points above
+U+10FFFF);
 
 =item * bad options to C<new> (unknown name, timeout not a positive number).
 
@@ -878,6 +1109,84 @@ is sent (the arguments) leave the connection usable. A malformed reply is
 quoted (its first 120 bytes) in the message. A failing API function is not an error of
 this module: it comes back as a normal reply with C<status> 0 (UAPI) or
 C<event.result> 0 (API2). Password values never appear in error messages.
+
+=head1 ENCODING
+
+This module handles strings as the official module does wherever that works,
+so that scripts written for cPanel get the same bytes through and the same
+kind of strings back; it differs only where the official module breaks.
+
+=head2 Requests
+
+Each string of a request (argument values, hash keys, module and function
+names, the text given to C<exec> and C<fetch>) is sent according to Perl's
+UTF8 flag on that string (C<utf8::is_utf8>):
+
+=over
+
+=item * A byte string (flag off) is sent as its bytes, unchanged, as the
+official module sends it. UTF-8 bytes, such as a password read from a file or
+from C<@ARGV> without decoding (what most scripts do), go out as the same
+UTF-8 and are never encoded a second time. Bytes that are not UTF-8 go out as
+they are too: Latin-1 C<"caf\xe9"> is the single byte 0xE9, which liveapid
+(like the reference server) reads as Latin-1, i.e. as U+00E9.
+
+=item * A character string (flag on: decoded text, C<use utf8> literals,
+C<"\x{20ac}">) is sent as UTF-8. Here the official module sent U+0080 to
+U+00FF as single Latin-1 bytes and died ("Wide character in syswrite") on
+anything above U+00FF. Characters that have no UTF-8 form make the call die
+before anything is sent.
+
+=back
+
+So a password given as UTF-8 bytes and the same password given as decoded
+characters arrive as the same bytes, and set the same password.
+
+Strings of both kinds may be mixed in one call, even within one structure:
+each string is turned into its bytes on its own, and the JSON text is then
+built from those bytes, so every string keeps exactly those bytes (only
+the double quote, the backslash and control characters are escaped; C</> is
+not). One case cannot
+be sent as it is: a request in which bytes that are not UTF-8 (e.g. Latin-1
+C<"caf\xe9">) meet non-ASCII UTF-8 from another string. The server reads a
+request as UTF-8 or, when it is not valid UTF-8, all of it as Latin-1, so one
+of the two would be garbled (with the official module, the UTF-8 strings
+are).
+In that case only, the non-UTF-8 byte strings are converted from Latin-1 to
+UTF-8 before sending, so that the server reads every string as it would read
+it alone. The length prefix always counts bytes.
+
+=head2 Replies
+
+By default, every string of a result (values and hash keys) is a UTF-8
+I<byte string>, as real cPanel gives them to scripts: it rewrites the
+C<\uXXXX> escapes of the reply into UTF-8 and decodes the JSON without a
+UTF-8 layer. Non-ASCII text therefore arrives in whatever escaping the server
+chose, raw UTF-8 or C<\u00e9>, as the same bytes. Printed to a handle without
+an encoding layer, results come out as the UTF-8 that cPanel produces, with no
+"Wide character" warning; compared with literals, they match byte strings
+(C<"\xc3\xa9">), not characters. Numbers, C<true>/C<false> (JSON::PP::Boolean)
+and C<null> (undef) are not affected.
+
+With C<< new({ utf8_strings => 1 }) >>, strings in results are decoded Perl
+character strings instead: C<length> counts characters, and output needs an
+encoding layer such as C<binmode STDOUT, ':encoding(UTF-8)'>.
+
+The reply must be valid UTF-8 in either mode; a reply that is not is a
+malformed reply (see L</ERRORS>).
+
+=head2 Templates
+
+L<Cpanel::LiveAPI::Template>, L<Template::Plugin::Cpanel::LiveAPI> and
+L<Cpanel::LiveAPI::Result> follow the connection they use: byte strings by
+default, as templates in cPanel see them, characters when the connection has
+C<utf8_strings> (C<< [% USE LiveAPI = Cpanel.LiveAPI(utf8_strings => 1) %] >>).
+
+=head2 Secrets in the debug log and in error messages
+
+Passwords (see C<set_debug>) are hidden whether they were given as byte
+strings or as character strings, and however the server echoes them: as raw
+UTF-8, as C<\uXXXX> escapes, with C<\/>, or read as Latin-1.
 
 =head1 COMPATIBILITY
 
@@ -891,12 +1200,20 @@ keep-alive newlines. The official module stops at C<< </cpanelresult> >>, so a
 reply of 32 768*k+1 bytes left its newline in the socket and broke the next
 call.
 
-=item * Sends every string as UTF-8 and counts the prefix in bytes. The official
-module died ("Wide character in syswrite") on characters above U+00FF and sent
-U+0080 to U+00FF as Latin-1 bytes.
+=item * Byte strings are sent unchanged and replies come back as UTF-8 byte
+strings, as with the official module. Character strings (UTF8 flag on) are
+sent as UTF-8, where the official module sent U+0080 to U+00FF as Latin-1
+bytes and died ("Wide character in syswrite") above U+00FF. In a request that
+mixes bytes that are not UTF-8 with non-ASCII UTF-8, the former are converted
+from Latin-1 to UTF-8 (the official module sent both as they were, and the
+UTF-8 arrived garbled). See L</ENCODING>.
 
-=item * Returns decoded character strings; the official module returned UTF-8
-byte strings.
+=item * Characters without a UTF-8 form in a character string make the call
+die before sending; a reply that is not valid UTF-8 dies as a malformed reply
+(the official module passed its bytes through).
+
+=item * C<< new({ utf8_strings => 1 }) >> returns decoded character strings;
+the official module had no such option.
 
 =item * Dies on errors instead of printing to STDERR and returning undef from
 C<new>, or returning C<(0, 'The Live Socket has closed, unable to continue.')>
@@ -910,7 +1227,7 @@ pretty-prints it; the official module wrapped such replies a second time.
 to close after 10 seconds.
 
 =item * C<new> accepts options (C<socket>, C<timeout>, C<debug_level>,
-C<debug_log>); the official one took none.
+C<debug_log>, C<utf8_strings>); the official one took none.
 
 =item * Request keys are sorted (the official order is random per process).
 

@@ -94,8 +94,10 @@ Cpanel::LiveAPI::Result - the UAPI result object that Template Toolkit's execute
 =head1 DESCRIPTION
 
 The fields of a UAPI result (C<< cpanelresult.result >> of a reply), with the
-accessors of cPanel's C<Cpanel::Result> that templates use. Strings are Perl
-character strings.
+accessors of cPanel's C<Cpanel::Result> that templates use. Its strings are
+those of the reply: UTF-8 byte strings by default, as templates in cPanel see
+them, or character strings from a connection made with C<utf8_strings> (see
+L<Cpanel::LiveAPI/ENCODING>).
 
 =head1 METHODS
 

@@ -19,6 +19,9 @@ my $REDACTED = '********';
 
 my $ARG_JSON = JSON::PP->new->canonical(1)->allow_nonref(1)->allow_blessed(1);
 
+# The same for arguments that are all byte strings: keeps their bytes.
+my $ARG_BYTES_JSON = JSON::PP->new->canonical(1)->allow_nonref(1)->allow_blessed(1)->latin1(1);
+
 sub new {
     my ( $class, $connection ) = @_;
     if ( defined $connection && !( Scalar::Util::blessed($connection) && $connection->can('uapi') ) ) {
@@ -64,10 +67,20 @@ sub execute_or_die {
     return $result if $result->status;
 
     my $expanded = expand_array_args($args);
-    my @secrets  = grep { defined && length } map { $expanded->{$_} } grep { Cpanel::LiveAPI::_is_secret_key($_) } keys %$expanded;
-    my $errors   = $result->errors_as_string;
-    for my $secret ( sort { length $b <=> length $a } @secrets ) {
-        $errors =~ s/\Q$secret\E/$REDACTED/g;
+    my @secrets  = grep { defined && !ref && length } map { $expanded->{$_} } grep { Cpanel::LiveAPI::_is_secret_key($_) } keys %$expanded;
+    my $errors   = Cpanel::LiveAPI::_scrub( $result->errors_as_string, @secrets );
+
+    # With byte-string results (the default), the message is made of bytes
+    # throughout: character-string arguments are shown as their UTF-8 bytes,
+    # so that nothing is encoded twice.
+    my $connection = $self->connection;
+    if ( !( $connection->can('utf8_strings') && $connection->utf8_strings ) ) {
+        my $wire = eval { Cpanel::LiveAPI::_wire_data( [ $module, $func, $expanded ] ) };
+        if ($wire) {
+            ( $module, $func, $expanded ) = @$wire;
+            utf8::encode($errors) if utf8::is_utf8($errors);
+            die "${module}::$func(" . describe_args( $expanded, 'bytes' ) . ") failed: $errors\n";
+        }
     }
     die "${module}::$func(" . describe_args($expanded) . ") failed: $errors\n";
 }
@@ -89,15 +102,17 @@ sub expand_array_args {
     return \%expanded;
 }
 
-# "key=value, ..." in key order, with secret values hidden.
+# "key=value, ..." in key order, with secret values hidden. With a true
+# $bytes, the arguments are byte strings and structures keep their bytes.
 sub describe_args {
-    my ($args) = @_;
+    my ( $args, $bytes ) = @_;
+    my $json = $bytes ? $ARG_BYTES_JSON : $ARG_JSON;
     return join ', ', map {
         my $value = $args->{$_};
         my $shown =
             Cpanel::LiveAPI::_is_secret_key($_) ? $REDACTED
           : !defined $value      ? ''
-          : ref $value           ? $ARG_JSON->encode( Cpanel::LiveAPI::_redact($value) )
+          : ref $value           ? $json->encode( Cpanel::LiveAPI::_redact($value) )
           :                        $value;
         "$_=$shown";
     } sort keys %$args;
@@ -146,7 +161,8 @@ L<Template::Plugin::Cpanel::LiveAPI>.
 
 Returns C<< { execute => CODE, execute_or_die => CODE } >> for the variables
 of C<< Template->process >>. Without a connection, the first call opens one
-with C<< Cpanel::LiveAPI->new() >>.
+with C<< Cpanel::LiveAPI->new() >> (byte-string results); pass a connection
+made with C<< { utf8_strings => 1 } >> for character strings.
 
 =item Cpanel::LiveAPI::Template->new( [$cpliveapi] )
 
@@ -158,7 +174,10 @@ Runs the UAPI function and returns a L<Cpanel::LiveAPI::Result>. Array values
 are sent as C<key-0>, C<key-1>, ... (an empty array is left out), as cPanel
 does. A failing function returns a result with C<status> 0; connection
 problems die (see L<Cpanel::LiveAPI/ERRORS>), which makes
-C<< Template->process >> fail.
+C<< Template->process >> fail. Arguments and results follow
+L<Cpanel::LiveAPI/ENCODING>: byte strings are sent as they are, character
+strings as UTF-8, and the result holds UTF-8 byte strings (what templates in
+cPanel see) unless the connection was made with C<utf8_strings>.
 
 =item $executor->execute_or_die( $module, $function, \%args )
 
@@ -166,16 +185,19 @@ Like C<execute>, but dies with
 C<< "Module::function(key=value, ...) failed: <errors joined by newlines>\n" >>
 when C<status> is 0. Values of arguments whose name contains C<pass>,
 C<secret> or C<token> are shown as C<********> and removed from the error
-text.
+text, whether they were given as bytes or as characters. With byte-string
+results (the default), the whole message is UTF-8 bytes: arguments given as
+character strings appear as their UTF-8 bytes, so nothing is encoded twice.
 
 =item $executor->connection
 
 The L<Cpanel::LiveAPI> connection in use (opened on first use).
 
-=item expand_array_args( \%args ), describe_args( \%args )
+=item expand_array_args( \%args ), describe_args( \%args [, $bytes] )
 
 The helpers behind the two methods: the C<key-N> expansion, and the redacted
-argument list of the error message.
+argument list of the error message (with a true C<$bytes>, for arguments that
+are all byte strings: structures keep their bytes).
 
 =back
 

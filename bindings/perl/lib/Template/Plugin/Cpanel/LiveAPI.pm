@@ -16,7 +16,7 @@ sub new {
     my ( $class, $context, @params ) = @_;
     my %options = ( @params && ref $params[-1] eq 'HASH' ) ? %{ pop @params } : ();
     if (@params) {
-        Carp::croak( __PACKAGE__ . ': only named parameters are accepted (connection, socket, timeout)' );
+        Carp::croak( __PACKAGE__ . ': only named parameters are accepted (connection, socket, timeout, utf8_strings)' );
     }
 
     my $connection = delete $options{connection};
@@ -72,6 +72,7 @@ Template::Plugin::Cpanel::LiveAPI - UAPI calls from Template Toolkit templates o
 
  [%# a given socket, or a connection the caller put into the variables %]
  [% USE LiveAPI = Cpanel.LiveAPI(socket => '/path/to/socket', timeout => 30) %]
+ [% USE LiveAPI = Cpanel.LiveAPI(utf8_strings => 1) %]   [%# character strings %]
  [% USE LiveAPI = Cpanel.LiveAPI(connection => cpliveapi) %]
 
 =head1 DESCRIPTION
@@ -88,14 +89,21 @@ when the plugin object goes away, i.e. after the template is processed.
 To call a bare C<execute(...)> instead of C<LiveAPI.execute(...)>, pass
 C<< Cpanel::LiveAPI::Template->vars($cpliveapi) >> to C<< Template->process >>.
 
+Strings follow L<Cpanel::LiveAPI/ENCODING>. Results hold UTF-8 byte strings,
+as templates in cPanel see them, which suits templates read and written
+without an C<ENCODING>; with C<utf8_strings =E<gt> 1> they hold decoded
+character strings, for templates processed as characters. Arguments are sent
+as given: byte strings unchanged, character strings as UTF-8.
+
 =head1 METHODS
 
 =over
 
-=item USE LiveAPI = Cpanel.LiveAPI( [connection => OBJ | socket => PATH, timeout => SECONDS] )
+=item USE LiveAPI = Cpanel.LiveAPI( [connection => OBJ | socket => PATH, timeout => SECONDS, utf8_strings => 1] )
 
-Creates the plugin. C<connection> reuses an existing L<Cpanel::LiveAPI>;
-C<socket> and C<timeout> are passed to C<< Cpanel::LiveAPI->new >>.
+Creates the plugin. C<connection> reuses an existing L<Cpanel::LiveAPI> (and
+its C<utf8_strings> setting); C<socket>, C<timeout> and C<utf8_strings> are
+passed to C<< Cpanel::LiveAPI->new >>.
 
 =item LiveAPI.execute( Module, function, {args} )
 
