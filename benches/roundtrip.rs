@@ -72,6 +72,11 @@ fn peak_rss_kib() -> u64 {
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let account = demo::create(dir.path()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let locator = AccountLocator::new(demo::USER, &account.root, Some(&account.home)).unwrap();
+    runtime
+        .block_on(demo::add_mailbox(&Engine::new(locator.clone())))
+        .unwrap();
     // 10 000 more mailboxes in a second domain, for the listing.
     std::fs::write(
         account.root.join("var/cpanel/users/demo"),
@@ -99,9 +104,7 @@ fn main() {
     std::fs::write(etc.join("passwd"), passwd).unwrap();
     std::fs::write(etc.join("shadow"), shadow).unwrap();
 
-    let runtime = tokio::runtime::Runtime::new().unwrap();
     let path = dir.path().join("bench.sock");
-    let locator = AccountLocator::new(demo::USER, &account.root, Some(&account.home)).unwrap();
     let (listener, _file) = runtime.block_on(async { socket::bind(&path) }).unwrap();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = runtime.spawn(server::run(

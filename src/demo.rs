@@ -6,7 +6,8 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::email::{hash, shadow};
+use crate::api::Args;
+use crate::engine::Engine;
 use crate::error::{Error, Result};
 
 /// The demo account's cPanel user name.
@@ -32,8 +33,9 @@ impl DemoAccount {
     }
 }
 
-/// Lays out the account under `dir` (which may exist). The mailbox gets a
-/// random password nobody knows: the point is to set one.
+/// Lays out the account under `dir` (which may exist): the cPanel user file
+/// and an empty home. The mailbox comes from [`add_mailbox`], through the
+/// same `add_pop` a script would call.
 ///
 /// # Errors
 ///
@@ -41,49 +43,49 @@ impl DemoAccount {
 pub fn create(dir: &Path) -> Result<DemoAccount> {
     let root = dir.join("root");
     let home = dir.join("home").join(USER);
-    let etc = home.join("etc").join(DOMAIN);
-    let maildir = home.join("mail").join(DOMAIN).join(MAILBOX);
-    for d in [root.join("var/cpanel/users"), etc.clone()] {
+    for d in [root.join("var/cpanel/users"), home.clone()] {
         fs::create_dir_all(&d).map_err(|e| Error::storage("create", &d, e))?;
-    }
-    for sub in ["cur", "new", "tmp"] {
-        let d = maildir.join(sub);
-        fs::create_dir_all(&d).map_err(|e| Error::storage("create", &d, e))?;
-    }
-    set_mode(&home.join("etc"), 0o750)?;
-    set_mode(&etc, 0o750)?;
-    for d in [
-        home.join("mail"),
-        home.join("mail").join(DOMAIN),
-        maildir.clone(),
-    ] {
-        set_mode(&d, 0o751)?;
     }
     write(
         &root.join("var/cpanel/users").join(USER),
         format!("USER={USER}\nDNS={DOMAIN}\nFEATURELIST=default\n"),
         0o644,
     )?;
+    Ok(DemoAccount { root, home })
+}
 
+/// Creates `user@example.com` with a random password nobody knows: the point
+/// of the demo is to set one. A mailbox left by an earlier demo in the same
+/// directory is kept as it is.
+///
+/// # Errors
+///
+/// When the random source fails or `add_pop` refuses.
+pub async fn add_mailbox(engine: &Engine) -> Result<()> {
     let mut secret = [0u8; 24];
     getrandom::fill(&mut secret).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
-    let initial = hash::hash_password(&secret)?;
-    let days = shadow::days_since_epoch(std::time::SystemTime::now());
-    // SAFETY: getuid/getgid cannot fail and touch no memory of ours.
-    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-    let passwd = format!(
-        "{MAILBOX}:x:{uid}:{gid}:{USER}:{}:{}\n",
-        maildir.display(),
-        home.display()
-    );
-    write(&etc.join("passwd"), passwd, 0o640)?;
-    write(
-        &etc.join("shadow"),
-        String::from_utf8_lossy(&shadow::line(MAILBOX, &initial, days)).into_owned(),
-        0o640,
-    )?;
-    write(&etc.join("quota"), format!("{MAILBOX}:1073741824\n"), 0o640)?;
-    Ok(DemoAccount { root, home })
+    // 32 characters of the crypt alphabet: strength 100.
+    let password: String = secret
+        .iter()
+        .chain(&secret[..8])
+        .map(|b| {
+            char::from(
+                b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                    [usize::from(b & 63)],
+            )
+        })
+        .collect();
+    let args = Args::from_pairs([
+        ("email", MAILBOX),
+        ("domain", DOMAIN),
+        ("password", password.as_str()),
+    ]);
+    match crate::api::email::add_pop(engine, &args).await {
+        Ok(_) | Err(Error::MailboxExists(_)) => Ok(()),
+        Err(e) => Err(Error::Config(format!(
+            "the demo mailbox could not be created: {e}"
+        ))),
+    }
 }
 
 fn write(path: &Path, text: String, mode: u32) -> Result<()> {
@@ -101,15 +103,15 @@ mod tests {
     use super::*;
     use crate::account::AccountLocator;
 
-    #[test]
-    fn the_demo_account_loads_and_has_its_mailbox() {
+    #[tokio::test]
+    async fn the_demo_account_loads_and_has_its_mailbox() {
         let dir = tempfile::tempdir().unwrap();
         let demo = create(dir.path()).unwrap();
-        let account = AccountLocator::new(USER, &demo.root, Some(&demo.home))
-            .unwrap()
-            .load()
-            .unwrap();
-        assert_eq!(account.main_domain, DOMAIN);
+        let locator = AccountLocator::new(USER, &demo.root, Some(&demo.home)).unwrap();
+        assert_eq!(locator.load().unwrap().main_domain, DOMAIN);
+        let engine = Engine::new(locator);
+        add_mailbox(&engine).await.unwrap();
+        add_mailbox(&engine).await.unwrap(); // a second demo in the same place keeps it
         let shadow = fs::read_to_string(demo.mail_etc().join("shadow")).unwrap();
         assert!(shadow.starts_with("user:$6$"), "{shadow}");
         assert!(demo.home.join("mail/example.com/user/cur").is_dir());

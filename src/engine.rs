@@ -69,8 +69,9 @@ impl Engine {
         &self.mail_files
     }
 
-    /// Runs the after-change action, if any; its warnings.
-    pub async fn after_password_change(&self, address: &MailAddress) -> Vec<String> {
+    /// Runs the after-change action, if any, after a mailbox's password or
+    /// login suspension changed; its warnings.
+    pub async fn after_auth_change(&self, address: &MailAddress) -> Vec<String> {
         match &self.after_change {
             Some(action) => action.run(address).await.into_iter().collect(),
             None => Vec::new(),

@@ -225,37 +225,18 @@ enum Shim {
     Perl,
 }
 
-/// Changes a password the way a user's script does, through a shim. The
-/// password reaches the script through its environment.
+/// Changes a password the way a user's script does, through a shim.
 fn change_password(shim: Shim, socket: &Path, email: &str, password: &str) {
-    let repo = common::repo();
-    let mut command = match shim {
-        Shim::Php => {
-            let mut c = Command::new("php");
-            c.arg("-r").arg(format!(
-                "require {:?}; $c = new CPANEL(); $r = $c->uapi('Email', 'passwd_pop', array('email' => getenv('MB'), 'password' => getenv('PW'))); $c->end(); exit($r['cpanelresult']['result']['status'] == 1 ? 0 : 1);",
-                repo.join("bindings/php/cpanel.php").display().to_string()
-            ));
-            c
-        }
-        Shim::Perl => {
-            let mut c = Command::new("perl");
-            c.arg("-I").arg(repo.join("bindings/perl/lib")).args([
-                "-MCpanel::LiveAPI",
-                "-e",
-                "my $c = Cpanel::LiveAPI->new(); my $r = $c->uapi('Email', 'passwd_pop', {email => $ENV{MB}, password => $ENV{PW}}); $c->end(); exit($r->{cpanelresult}{result}{status} == 1 ? 0 : 1);",
-            ]);
-            c
-        }
-    };
-    let status = command
-        .env("CPANEL_CONNECT_SOCKET", socket)
-        .env("CPANEL_PHPCONNECT_SOCKET", socket)
-        .env("MB", email)
-        .env("PW", password)
-        .status()
-        .unwrap();
-    assert!(status.success(), "the shim's passwd_pop failed for {email}");
+    let result = shim_call(
+        shim,
+        socket,
+        "passwd_pop",
+        serde_json::json!({"email": email, "password": password}),
+    );
+    assert_eq!(
+        result["status"], 1,
+        "the shim's passwd_pop failed for {email}: {result}"
+    );
 }
 
 #[test]

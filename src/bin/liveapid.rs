@@ -271,7 +271,9 @@ async fn run_demo(dir: Option<PathBuf>, socket_path: Option<PathBuf>) -> Result<
     println!("  grep ^user: {}", shadow.display());
     println!();
     println!("Press Ctrl-C to stop.");
-    serve(Engine::new(locator), &path, ServerOptions::default(), None).await?;
+    let engine = Engine::new(locator);
+    demo::add_mailbox(&engine).await?;
+    serve(engine, &path, ServerOptions::default(), None).await?;
     println!("liveapid demo: stopped");
     Ok(ExitCode::SUCCESS)
 }

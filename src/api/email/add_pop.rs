@@ -96,7 +96,7 @@ pub async fn add_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
                     let _ = fs::remove_dir_all(&made);
                 }));
             }
-            mailbox::add(files, &added, &new, common::now())
+            mailbox::add(files, &added, &new, std::time::SystemTime::now())
         })
         .await?;
     tracing::info!(mailbox = %address, "mailbox created");

@@ -1,8 +1,6 @@
 //! What the `Email` functions share: finding the mailbox an argument names,
 //! and who owns what they create.
 
-use std::time::SystemTime;
-
 use crate::account::Account;
 use crate::api::args::Args;
 use crate::email::{mailbox, DomainFiles, MailAddress};
@@ -59,11 +57,6 @@ pub(super) fn mailbox_count(account: &Account) -> Result<usize> {
         .iter()
         .map(|(_, files)| mailbox::records(files).len())
         .sum())
-}
-
-/// Now, for day stamps.
-pub(super) fn now() -> SystemTime {
-    SystemTime::now()
 }
 
 /// Fails with a clear error when the domain directory is missing at commit time.

@@ -33,6 +33,6 @@ pub async fn set_login_suspended(
         .await?;
     tracing::info!(mailbox = %address, suspended, "login suspension changed");
     let mut result = UapiResult::success(Value::Null);
-    result.warnings = engine.after_password_change(&address).await;
+    result.warnings = engine.after_auth_change(&address).await;
     Ok(result)
 }

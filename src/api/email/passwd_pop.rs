@@ -47,6 +47,6 @@ pub async fn passwd_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
         .await?;
     tracing::info!(mailbox = %address, "password changed");
     let mut outcome = UapiResult::success(Value::Null);
-    outcome.warnings = engine.after_password_change(&address).await;
+    outcome.warnings = engine.after_auth_change(&address).await;
     Ok(outcome)
 }
