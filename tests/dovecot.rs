@@ -449,6 +449,7 @@ fn a_failing_after_change_action_is_a_warning_and_the_change_stands() {
 /// A UAPI `Email` call through a shim; the `result` object. Arguments (and
 /// so passwords) reach the script through its environment.
 fn shim_call(shim: Shim, socket: &Path, func: &str, args: serde_json::Value) -> serde_json::Value {
+    common::remember_passwords(&args);
     let repo = common::repo();
     let mut command = match shim {
         Shim::Php => {

@@ -14,6 +14,22 @@ use serde_json::Value;
 /// The password every mailbox of a fresh scratch account starts with.
 pub const OLD_PASSWORD: &str = "Old-Secret-1234";
 
+/// Every password a test sent through [`Client::uapi`] (8 characters or
+/// more, so that it cannot match ordinary log text by chance). Each daemon
+/// checks on drop that none of them is in its output.
+static SENT_PASSWORDS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+pub fn remember_passwords(args: &Value) {
+    let mut sent = SENT_PASSWORDS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(p) = args
+        .get("password")
+        .and_then(Value::as_str)
+        .filter(|p| p.len() >= 8)
+    {
+        sent.push(p.to_owned());
+    }
+}
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -191,6 +207,17 @@ impl Drop for Daemon {
         if self.child.is_some() {
             self.stop();
         }
+        if std::thread::panicking() {
+            return;
+        }
+        let output = self.output();
+        let sent = SENT_PASSWORDS.lock().unwrap_or_else(|p| p.into_inner());
+        for password in sent.iter() {
+            assert!(
+                !output.contains(password.as_str()),
+                "a password reached the daemon's output: {password:?}"
+            );
+        }
     }
 }
 
@@ -249,6 +276,7 @@ impl Client {
 
     /// A UAPI call with the given JSON args, as PHP would send it; the parsed reply.
     pub fn uapi(&mut self, module: &str, func: &str, args: Value) -> Value {
+        remember_passwords(&args);
         let action = serde_json::json!({"module": module, "reqtype": "exec", "func": func, "apiversion": "uapi", "args": args});
         let payload = format!("<cpanelaction>\n{action}\n</cpanelaction>");
         parse_frame(&self.request(payload.as_bytes()))
