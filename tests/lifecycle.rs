@@ -628,3 +628,36 @@ fn ten_thousand_mailboxes_list_in_one_reply() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn every_refusal_of_the_other_functions_changes_nothing() {
+    let account = ScratchAccount::new(&[]);
+    let daemon = Daemon::serve(&account, &[]);
+    let mut c = daemon.connect();
+    let before = account.full_snapshot();
+    let missing = "You do not have an email account named “ghost@example.com”.";
+    let foreign = "You do not have an email account named “user@example.org”.";
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("delete_pop", json!({"email": "ghost"}), missing),
+        ("delete_pop", json!({"email": "user@example.org"}), foreign),
+        ("delete_pop", json!({}), "Provide the “email” argument."),
+        ("suspend_login", json!({"email": "ghost@example.com"}), missing),
+        ("unsuspend_login", json!({"email": "user@example.org"}), foreign),
+        ("suspend_login", json!({"email": "../x"}), "“../x” is not a valid email account name. Use letters, numbers, periods (not first, last, or twice in a row), and the characters ! # $ - = ? ^ _ { } ~."),
+        ("edit_pop_quota", json!({"email": "ghost", "quota": 5}), missing),
+        ("edit_pop_quota", json!({"email": "user", "quota": "5MB"}), "The quota “5MB” is not valid. Give a whole number of megabytes, or “unlimited”."),
+        ("edit_pop_quota", json!({"email": "user", "domain": "../../etc", "quota": 5}), "“../../etc” is not a valid domain name."),
+        ("get_pop_quota", json!({"email": "user@example.org"}), foreign),
+        ("verify_password", json!({"email": "ghost@example.com", "password": "Whatever-123"}), missing),
+        ("verify_password", json!({"password": "Whatever-123"}), "Provide the “email” argument."),
+        ("list_pops_with_disk", json!({"domain": "../x"}), "“../x” is not a valid domain name."),
+    ];
+    for (func, args, expected) in cases {
+        assert_eq!(c.email_err(func, args.clone()), expected, "{func} {args}");
+    }
+    assert_eq!(
+        account.full_snapshot(),
+        before,
+        "no file or directory changed"
+    );
+}
