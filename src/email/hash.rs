@@ -29,10 +29,18 @@ pub fn hash_password(password: &[u8]) -> Result<String> {
     Ok(sha512_crypt_string(password, &salt, None))
 }
 
-/// Checks `password` against a stored `$6$` or `$5$` hash the way libxcrypt
-/// does: the hash is recomputed from the stored salt (cut to 16 characters)
-/// and the whole string must match. Other schemes answer `None`.
+/// Checks `password` against a stored `$6$`, `$5$` or (older cPanel
+/// servers) `$1$` hash the way libxcrypt does: the hash is recomputed from
+/// the stored salt (cut to 16, or 8 for `$1$`, characters) and the whole
+/// string must match. Other schemes answer `None`.
 pub fn verify_password(password: &[u8], stored: &str) -> Option<bool> {
+    if let Some(rest) = stored.strip_prefix("$1$") {
+        let salt = rest.split('$').next().unwrap_or("");
+        return Some(constant_time_eq(
+            md5_crypt_string(password, salt).as_bytes(),
+            stored.as_bytes(),
+        ));
+    }
     let parsed = ParsedHash::parse(stored)?;
     let expected = match parsed.scheme {
         Scheme::Sha512 => sha512_crypt_string(password, parsed.salt, parsed.rounds),
@@ -169,6 +177,67 @@ fn sha256_crypt_string(password: &[u8], salt: &str, rounds: Option<u32>) -> Stri
     out
 }
 
+/// MD5-crypt (`$1$`), the scheme cPanel fell back to where the system named
+/// no stronger one: 1000 rounds of MD5 over password, salt and magic.
+fn md5_crypt_string(password: &[u8], salt: &str) -> String {
+    use md5::{Digest, Md5};
+    let salt = match salt.char_indices().nth(8) {
+        Some((i, _)) => &salt[..i],
+        None => salt,
+    };
+    let alternate = Md5::new()
+        .chain_update(password)
+        .chain_update(salt)
+        .chain_update(password)
+        .finalize();
+    let mut context = Md5::new()
+        .chain_update(password)
+        .chain_update(b"$1$")
+        .chain_update(salt);
+    let mut remaining = password.len();
+    while remaining > 0 {
+        let n = remaining.min(16);
+        context.update(&alternate[..n]);
+        remaining -= n;
+    }
+    let mut bits = password.len();
+    while bits > 0 {
+        if bits & 1 == 1 {
+            context.update([0u8]);
+        } else {
+            context.update(&password[..1]);
+        }
+        bits >>= 1;
+    }
+    let mut digest = Zeroizing::new(context.finalize().to_vec());
+    for round in 0..1000 {
+        let mut step = Md5::new();
+        if round & 1 == 1 {
+            step.update(password);
+        } else {
+            step.update(&digest[..]);
+        }
+        if round % 3 != 0 {
+            step.update(salt);
+        }
+        if round % 7 != 0 {
+            step.update(password);
+        }
+        if round & 1 == 1 {
+            step.update(&digest[..]);
+        } else {
+            step.update(password);
+        }
+        digest = Zeroizing::new(step.finalize().to_vec());
+    }
+    let mut out = format!("$1${salt}$");
+    for (a, b, c) in [(0, 6, 12), (1, 7, 13), (2, 8, 14), (3, 9, 15), (4, 10, 5)] {
+        push_base64(&mut out, digest[a], digest[b], digest[c], 4);
+    }
+    push_base64(&mut out, 0, 0, digest[11], 2);
+    out
+}
+
 /// crypt's `b64_from_24bit`: least significant six bits first.
 fn push_base64(out: &mut String, b2: u8, b1: u8, b0: u8, chars: usize) {
     let mut w = (u32::from(b2) << 16) | (u32::from(b1) << 8) | u32::from(b0);
@@ -238,8 +307,32 @@ mod tests {
         let long_salt = sha512_crypt_string(b"pw", "abcdefghijklmnopqrstuv", None)
             .replace("$abcdefghijklmnop$", "$abcdefghijklmnopqrstuv$");
         assert_eq!(verify_password(b"pw", &long_salt), Some(false));
-        assert_eq!(verify_password(b"pw", "$1$abc$def"), None);
+        assert_eq!(
+            verify_password(b"pw", "$2y$10$abcdefghijklmnopqrstuu"),
+            None
+        );
         assert_eq!(verify_password(b"pw", "!!$6$x"), None);
+    }
+
+    #[test]
+    fn md5_crypt_matches_libxcrypt() {
+        // perl -e 'print crypt("Hello world!", q($1$saltstri$))' and friends.
+        assert_eq!(
+            verify_password(b"Hello world!", "$1$saltstri$YMyguxXMBpd2TEZ.vS/3q1"),
+            Some(true)
+        );
+        assert_eq!(
+            verify_password(b"", "$1$abc$Or2rbeUYTvt12aiVzMuS/."),
+            Some(true)
+        );
+        assert_eq!(
+            verify_password(&[b'a'; 40], "$1$12345678$beiWYJUUHF.ZVo9A4ag9w0"),
+            Some(true)
+        );
+        assert_eq!(
+            verify_password(b"Hello world?", "$1$saltstri$YMyguxXMBpd2TEZ.vS/3q1"),
+            Some(false)
+        );
     }
 
     #[test]
