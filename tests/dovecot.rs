@@ -77,11 +77,10 @@ impl Dovecot {
             .prefix("liveapid-dovecot-")
             .tempdir()
             .unwrap();
-        let t = dir.path();
+        let t = dir.path().to_owned();
         for sub in ["run", "state", "mail"] {
             std::fs::create_dir_all(t.join(sub)).unwrap();
         }
-        let port = free_port();
         let (cache, passdb) = match passdb {
             Passdb::PasswdFile => (
                 "auth_cache_size = 0\n".to_owned(),
@@ -96,37 +95,64 @@ impl Dovecot {
                 )
             }
         };
-        let conf = format!(
-            "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {t}/run\nstate_dir = {t}/state\n\
-             instance_name = liveapid-test-{port}\nlog_path = {t}/dovecot.log\ninfo_log_path = {t}/dovecot-info.log\n\
-             ssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n{cache}\
-             auth_failure_delay = 0\nfirst_valid_uid = 65534\nlast_valid_uid = 65534\nmail_location = maildir:~/Maildir\n\
-             service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
-             passdb {{\n  {passdb}\n}}\n\
-             userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home={t}/mail/%d/%n\n}}\n",
-            t = t.display(),
-        );
-        std::fs::write(t.join("dovecot.conf"), conf).unwrap();
-        let status = Command::new("dovecot")
-            .arg("-c")
-            .arg(t.join("dovecot.conf"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("dovecot is installed (apt-get install dovecot-core dovecot-imapd)");
-        assert!(status.success(), "dovecot failed to start");
-        let dovecot = Dovecot { dir, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "dovecot never listened: {}",
-                dovecot.log()
-            );
+        let conf = |port: u16| {
+            format!(
+                "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {t}/run\nstate_dir = {t}/state\n\
+                 instance_name = liveapid-test-{port}\nlog_path = {t}/dovecot.log\ninfo_log_path = {t}/dovecot-info.log\n\
+                 ssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n{cache}\
+                 auth_failure_delay = 0\nfirst_valid_uid = 65534\nlast_valid_uid = 65534\nmail_location = maildir:~/Maildir\n\
+                 service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+                 passdb {{\n  {passdb}\n}}\n\
+                 userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home={t}/mail/%d/%n\n}}\n",
+                t = t.display(),
+            )
+        };
+        // A port found free may be taken by the time Dovecot binds it (other
+        // tests run in parallel): try a few.
+        let mut dovecot = Dovecot { dir, port: 0 };
+        for _attempt in 0..3 {
+            dovecot.port = free_port();
+            std::fs::write(dovecot.conf(), conf(dovecot.port)).unwrap();
+            let status = Command::new("dovecot")
+                .arg("-c")
+                .arg(dovecot.conf())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("dovecot is installed (apt-get install dovecot-core dovecot-imapd)");
+            if status.success() && dovecot.wait_listening(Duration::from_secs(10)) {
+                return dovecot;
+            }
+            dovecot.stop();
+        }
+        panic!("dovecot did not start: {}", dovecot.log());
+    }
+
+    fn wait_listening(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if Instant::now() > deadline {
+                return false;
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
-        dovecot
+        true
+    }
+
+    /// Stops this Dovecot and waits until its master is gone.
+    fn stop(&self) {
+        let _ = Command::new("doveadm")
+            .arg("-c")
+            .arg(self.conf())
+            .arg("stop")
+            .stderr(Stdio::null())
+            .status();
+        let pid_file = self.dir.path().join("run/master.pid");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pid_file.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn conf(&self) -> PathBuf {
@@ -184,17 +210,7 @@ impl Dovecot {
 
 impl Drop for Dovecot {
     fn drop(&mut self) {
-        let _ = Command::new("doveadm")
-            .arg("-c")
-            .arg(self.conf())
-            .arg("stop")
-            .status();
-        // Wait until the master is gone, so nothing is left running.
-        let pid_file = self.dir.path().join("run/master.pid");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while pid_file.exists() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.stop();
     }
 }
 
