@@ -58,12 +58,7 @@ impl DomainFiles {
     /// fails, the files already replaced get their old bytes back.
     fn write_changed(&mut self) -> Result<()> {
         let dir = self.dir.clone();
-        // New files: private to the owner and group, as cPanel makes them.
-        let owner = NewFileOwner {
-            uid: None,
-            gid: None,
-            mode: 0o640,
-        };
+        let owner = new_file_owner(&dir);
         let mut staged = Vec::new();
         for (name, file) in self.files_mut() {
             if file.is_changed() {
@@ -97,11 +92,8 @@ impl DomainFiles {
             }
             let path = dir.join(name);
             let result = if file.existed() {
-                let owner = NewFileOwner {
-                    uid: None,
-                    gid: None,
-                    mode: 0o640,
-                };
+                // An existing file keeps its own owner and mode; `owner` is unused.
+                let owner = new_file_owner(&dir);
                 atomic::stage(&path, file.original(), file.metadata.as_ref(), owner)
                     .and_then(|s| s.commit())
             } else {
@@ -177,6 +169,21 @@ impl BatchState for DomainFiles {
             }
         }
         result
+    }
+}
+
+/// Owner, group and mode of a file the domain did not have yet: 0640, as
+/// cPanel makes them, and (when we run as root) the owner and group of the
+/// domain directory, which is the cPanel user and `mail`.
+fn new_file_owner(dir: &Path) -> NewFileOwner {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid cannot fail and touches no memory of ours.
+    let root = unsafe { libc::geteuid() } == 0;
+    let meta = fs::metadata(dir).ok().filter(|_| root);
+    NewFileOwner {
+        uid: meta.as_ref().map(MetadataExt::uid),
+        gid: meta.as_ref().map(MetadataExt::gid),
+        mode: 0o640,
     }
 }
 
