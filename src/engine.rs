@@ -103,12 +103,7 @@ impl Engine {
                 "Email" => email::call(self, func, &args).await,
                 _ => None,
             };
-            found.unwrap_or_else(|| {
-                Err(Error::UnknownFunction {
-                    module: module.to_owned(),
-                    func: func.to_owned(),
-                })
-            })
+            found.unwrap_or_else(|| Err(unknown_function(module, func)))
         }
         .await;
         match outcome {
@@ -168,10 +163,7 @@ impl Engine {
             _ => None,
         };
         found.unwrap_or_else(|| {
-            let e = Error::UnknownFunction {
-                module: module.to_owned(),
-                func: func.to_owned(),
-            };
+            let e = unknown_function(module, func);
             result::api2(module, func, Vec::new(), Some(&e.to_string()))
         })
     }
@@ -183,10 +175,7 @@ impl Engine {
         }
         let e = check_names(module, func)
             .err()
-            .unwrap_or(Error::UnknownFunction {
-                module: module.to_owned(),
-                func: func.to_owned(),
-            });
+            .unwrap_or_else(|| unknown_function(module, func));
         result::api1(module, func, Err(e.to_string()))
     }
 
@@ -213,6 +202,14 @@ impl Engine {
                 result::text_error(&e.to_string())
             }
         }
+    }
+}
+
+/// The framework error for a function no module of liveapid provides.
+fn unknown_function(module: &str, func: &str) -> Error {
+    Error::UnknownFunction {
+        module: module.to_owned(),
+        func: func.to_owned(),
     }
 }
 

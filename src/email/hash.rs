@@ -134,15 +134,16 @@ fn params(rounds: Option<u32>) -> (Params, String) {
     }
 }
 
-fn cut_salt(salt: &str) -> &str {
-    match salt.char_indices().nth(SALT_LEN) {
+/// The first `max` characters of `salt`: all that crypt hashes.
+fn cut_salt(salt: &str, max: usize) -> &str {
+    match salt.char_indices().nth(max) {
         Some((i, _)) => &salt[..i],
         None => salt,
     }
 }
 
 fn sha512_crypt_string(password: &[u8], salt: &str, rounds: Option<u32>) -> String {
-    let salt = cut_salt(salt);
+    let salt = cut_salt(salt, SALT_LEN);
     let (params, rounds_field) = params(rounds);
     let digest = Zeroizing::new(sha512_crypt(password, salt.as_bytes(), params));
     let mut out = format!("$6${rounds_field}{salt}$");
@@ -160,7 +161,7 @@ fn sha512_crypt_string(password: &[u8], salt: &str, rounds: Option<u32>) -> Stri
 }
 
 fn sha256_crypt_string(password: &[u8], salt: &str, rounds: Option<u32>) -> String {
-    let salt = cut_salt(salt);
+    let salt = cut_salt(salt, SALT_LEN);
     let (params, rounds_field) = params(rounds);
     let digest = Zeroizing::new(sha256_crypt(password, salt.as_bytes(), params));
     let mut out = format!("$5${rounds_field}{salt}$");
@@ -181,10 +182,7 @@ fn sha256_crypt_string(password: &[u8], salt: &str, rounds: Option<u32>) -> Stri
 /// no stronger one: 1000 rounds of MD5 over password, salt and magic.
 fn md5_crypt_string(password: &[u8], salt: &str) -> String {
     use md5::{Digest, Md5};
-    let salt = match salt.char_indices().nth(8) {
-        Some((i, _)) => &salt[..i],
-        None => salt,
-    };
+    let salt = cut_salt(salt, 8);
     let alternate = Md5::new()
         .chain_update(password)
         .chain_update(salt)

@@ -99,10 +99,8 @@ pub fn add(
     new: &NewMailbox,
     now: SystemTime,
 ) -> Result<()> {
+    ensure_absent(files, address)?;
     let lp = &address.localpart;
-    if files.passwd.find(lp).is_some() || files.shadow.find(lp).is_some() {
-        return Err(Error::MailboxExists(address.to_string()));
-    }
     files.passwd.push(
         format!(
             "{lp}:x:{}:{}:{}:{}:{}\n",
@@ -131,11 +129,9 @@ pub fn add(
 ///
 /// [`Error::NoSuchMailbox`] when neither file has it.
 pub fn remove(files: &mut DomainFiles, address: &MailAddress, keep_quota: bool) -> Result<()> {
+    ensure_listed(files, address)?;
     let lp = &address.localpart;
     let (passwd, shadow) = (files.passwd.find(lp), files.shadow.find(lp));
-    if passwd.is_none() && shadow.is_none() {
-        return Err(Error::NoSuchMailbox(address.to_string()));
-    }
     if let Some(i) = passwd {
         files.passwd.remove(i);
     }
@@ -146,6 +142,35 @@ pub fn remove(files: &mut DomainFiles, address: &MailAddress, keep_quota: bool) 
         if let Some(i) = files.quota.find(lp) {
             files.quota.remove(i);
         }
+    }
+    Ok(())
+}
+
+/// Fails with [`Error::MailboxExists`] when `passwd` or `shadow` names the
+/// mailbox: the check [`add`] makes, for callers that must make it first.
+///
+/// # Errors
+///
+/// [`Error::MailboxExists`].
+pub fn ensure_absent(files: &DomainFiles, address: &MailAddress) -> Result<()> {
+    let lp = &address.localpart;
+    if files.passwd.find(lp).is_some() || files.shadow.find(lp).is_some() {
+        return Err(Error::MailboxExists(address.to_string()));
+    }
+    Ok(())
+}
+
+/// Fails with [`Error::NoSuchMailbox`] when neither `passwd` nor `shadow`
+/// names the mailbox: the check [`remove`] makes, for callers that must
+/// make it first.
+///
+/// # Errors
+///
+/// [`Error::NoSuchMailbox`].
+pub fn ensure_listed(files: &DomainFiles, address: &MailAddress) -> Result<()> {
+    let lp = &address.localpart;
+    if files.passwd.find(lp).is_none() && files.shadow.find(lp).is_none() {
+        return Err(Error::NoSuchMailbox(address.to_string()));
     }
     Ok(())
 }

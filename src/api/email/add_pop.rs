@@ -6,7 +6,6 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 
 use serde_json::json;
-use zeroize::Zeroizing;
 
 use super::common;
 use crate::account::Account;
@@ -14,7 +13,7 @@ use crate::api::args::Args;
 use crate::api::result::UapiResult;
 use crate::email::mailbox::{self, NewMailbox, RESERVED_LOCALPARTS};
 use crate::email::quota::Quota;
-use crate::email::{hash, maildir, strength};
+use crate::email::{hash, maildir};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
@@ -48,16 +47,7 @@ pub async fn add_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
         (None, None) => return Err(Error::NoPasswordOrHash),
         (None, Some(h)) if hash::is_supported_hash(h) => h.to_owned(),
         (None, Some(_)) => return Err(Error::InvalidPasswordHash),
-        (Some(p), None) => {
-            let required = account.config.min_mailbox_strength;
-            if strength::strength(p.as_bytes()) < required {
-                return Err(Error::WeakPassword(required));
-            }
-            let p = Zeroizing::new(p.to_owned());
-            tokio::task::spawn_blocking(move || hash::hash_password(p.as_bytes()))
-                .await
-                .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))??
-        }
+        (Some(p), None) => common::hash_new_password(&account, p).await?,
     };
     if let Some(max) = account.max_mailboxes {
         if common::mailbox_count(&account)? as u64 >= max {
@@ -84,11 +74,7 @@ pub async fn add_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
         .mail_files()
         .run(&dir, move |files| {
             common::require_locked(files, &added)?;
-            if files.passwd.find(&added.localpart).is_some()
-                || files.shadow.find(&added.localpart).is_some()
-            {
-                return Err(Error::MailboxExists(added.to_string()));
-            }
+            mailbox::ensure_absent(files, &added)?;
             // The Maildir last of the checks: if the files cannot be written, it goes again.
             if maildir::create(&mail_root, &maildir_path, owner)? {
                 let made = maildir_path.clone();

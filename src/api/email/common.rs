@@ -1,9 +1,11 @@
 //! What the `Email` functions share: finding the mailbox an argument names,
 //! and who owns what they create.
 
+use zeroize::Zeroizing;
+
 use crate::account::Account;
 use crate::api::args::Args;
-use crate::email::{mailbox, DomainFiles, MailAddress};
+use crate::email::{hash, mailbox, strength, DomainFiles, MailAddress};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
@@ -14,6 +16,26 @@ pub(super) fn address(engine: &Engine, args: &Args) -> Result<(Account, MailAddr
     let email = args.get("email")?.unwrap_or_default();
     let address = MailAddress::resolve(email, args.get("domain")?, &account)?;
     Ok((account, address))
+}
+
+/// Runs CPU-heavy work (hashing takes about a millisecond) off the I/O threads.
+pub(super) async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))
+}
+
+/// The `$6$` hash of a new password, once it reaches the server's minimum
+/// strength.
+pub(super) async fn hash_new_password(account: &Account, password: &str) -> Result<String> {
+    let required = account.config.min_mailbox_strength;
+    if strength::strength(password.as_bytes()) < required {
+        return Err(Error::WeakPassword(required));
+    }
+    let password = Zeroizing::new(password.to_owned());
+    off_thread(move || hash::hash_password(password.as_bytes())).await?
 }
 
 /// The owner for new directories: the account's user when we run as root,

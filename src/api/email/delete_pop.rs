@@ -8,7 +8,7 @@ use crate::api::args::Args;
 use crate::api::result::UapiResult;
 use crate::email::{mailbox, maildir};
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Deletes a mailbox. Arguments: `email`, optional `domain`, `flags`
 /// (`passwd` keeps the mail directory), `skip_quota` (1 keeps the quota line).
@@ -29,11 +29,7 @@ pub async fn delete_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
     let aside = engine
         .mail_files()
         .run(&account.mail_etc_dir(&address.domain), move |files| {
-            if files.passwd.find(&removed.localpart).is_none()
-                && files.shadow.find(&removed.localpart).is_none()
-            {
-                return Err(Error::NoSuchMailbox(removed.to_string()));
-            }
+            mailbox::ensure_listed(files, &removed)?;
             // Moved aside under the lock, removed after the commit: a new
             // mailbox of the same name can never lose its mail to this delete.
             let aside = if keep_maildir {

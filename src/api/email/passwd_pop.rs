@@ -4,13 +4,13 @@
 use std::time::SystemTime;
 
 use serde_json::Value;
-use zeroize::Zeroizing;
 
+use super::common;
 use crate::api::args::Args;
 use crate::api::result::UapiResult;
-use crate::email::{hash, mailbox, strength, MailAddress};
+use crate::email::mailbox;
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Changes a mailbox's password.
 ///
@@ -25,18 +25,9 @@ use crate::error::{Error, Result};
 /// password, a missing mailbox, or a storage failure.
 pub async fn passwd_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
     args.require(&["email", "password"])?;
-    let account = engine.account()?;
-    let email = args.get("email")?.unwrap_or_default();
-    let address = MailAddress::resolve(email, args.get("domain")?, &account)?;
-    let password = Zeroizing::new(args.get("password")?.unwrap_or_default().to_owned());
-    let required = account.config.min_mailbox_strength;
-    if strength::strength(password.as_bytes()) < required {
-        return Err(Error::WeakPassword(required));
-    }
-    // Hashing takes about a millisecond of CPU: off the I/O threads.
-    let new_hash = tokio::task::spawn_blocking(move || hash::hash_password(password.as_bytes()))
-        .await
-        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))??;
+    let (account, address) = common::address(engine, args)?;
+    let password = args.get("password")?.unwrap_or_default();
+    let new_hash = common::hash_new_password(&account, password).await?;
     let dir = account.mail_etc_dir(&address.domain);
     let changed = address.clone();
     engine

@@ -27,9 +27,7 @@ pub async fn verify_password(engine: &Engine, args: &Args) -> Result<UapiResult>
     }
     let password = Zeroizing::new(args.get("password")?.unwrap_or_default().to_owned());
     let verdict =
-        tokio::task::spawn_blocking(move || hash::verify_password(password.as_bytes(), &stored))
-            .await
-            .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+        common::off_thread(move || hash::verify_password(password.as_bytes(), &stored)).await?;
     match verdict {
         Some(ok) => Ok(UapiResult::success(json!(u8::from(ok)))),
         None => Err(Error::UnsupportedHashScheme(address.to_string())),
