@@ -7,9 +7,31 @@
 //! or a timeout is logged and returned as a UAPI warning: the change stands.
 
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::control::ActionClient;
 use crate::email::MailAddress;
+
+/// Who runs the action: this process, or (in an unprivileged worker) the
+/// root supervisor, asked with the validated address only.
+#[derive(Debug, Clone)]
+pub enum AfterChangeHook {
+    /// Run it here.
+    Local(AfterChange),
+    /// Ask the supervisor, which knows the command and runs it as root.
+    Supervisor(Arc<ActionClient>),
+}
+
+impl AfterChangeHook {
+    /// Runs the action for `address`; `Some(warning)` when it failed.
+    pub async fn run(&self, address: &MailAddress) -> Option<String> {
+        match self {
+            AfterChangeHook::Local(action) => action.run(address).await,
+            AfterChangeHook::Supervisor(client) => client.after_change(address).await,
+        }
+    }
+}
 
 /// A command to run after each password change.
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::account::{Account, AccountLocator};
-use crate::after_change::AfterChange;
+use crate::after_change::AfterChangeHook;
 use crate::api::{email, legacy, result, Args, UapiResult};
 use crate::email::{DomainFiles, MailAddress};
 use crate::error::{Error, Result};
@@ -31,7 +31,7 @@ const MODULES: &[&str] = &["Email"];
 pub struct Engine {
     locator: AccountLocator,
     mail_files: Batcher<DomainFiles>,
-    after_change: Option<AfterChange>,
+    after_change: Option<AfterChangeHook>,
 }
 
 impl Engine {
@@ -45,7 +45,7 @@ impl Engine {
     }
 
     /// Runs `action` after every successful password change.
-    pub fn with_after_change(mut self, action: Option<AfterChange>) -> Engine {
+    pub fn with_after_change(mut self, action: Option<AfterChangeHook>) -> Engine {
         self.after_change = action;
         self
     }

@@ -24,16 +24,21 @@
 pub mod account;
 pub mod after_change;
 pub mod api;
+pub mod control;
 pub mod demo;
 pub mod email;
 pub mod engine;
 pub mod error;
+pub mod privilege;
 pub mod protocol;
 pub mod server;
+pub mod service;
 pub mod shims;
 pub mod shutdown;
 pub mod socket;
 pub mod storage;
+pub mod supervisor;
+pub mod worker;
 
 pub use engine::Engine;
 pub use error::{Error, Result};

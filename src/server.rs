@@ -33,6 +33,27 @@ pub struct ServerOptions {
     /// at once and a bare LF every interval after, so PHP's read timeout
     /// (60 s by default) never fires (spec C10).
     pub keepalive: Duration,
+    /// The only peers served, by uid (read with `SO_PEERCRED`): the
+    /// account's own and root's. Anyone else is refused whatever the
+    /// socket file's mode, which keeps accounts apart even if it is opened up.
+    pub allowed_uids: Vec<u32>,
+}
+
+impl ServerOptions {
+    /// Options that serve the account of `uid` (and root) only.
+    pub fn for_account(uid: u32) -> ServerOptions {
+        ServerOptions {
+            allowed_uids: allowed_uids(uid),
+            ..ServerOptions::default()
+        }
+    }
+}
+
+/// `uid` and root.
+pub fn allowed_uids(uid: u32) -> Vec<u32> {
+    let mut uids = vec![uid, 0];
+    uids.dedup();
+    uids
 }
 
 impl Default for ServerOptions {
@@ -41,6 +62,7 @@ impl Default for ServerOptions {
             max_payload: crate::protocol::codec::DEFAULT_MAX_PAYLOAD,
             max_connections: 256,
             keepalive: Duration::from_secs(15),
+            allowed_uids: allowed_uids(rustix::process::geteuid().as_raw()),
         }
     }
 }
@@ -95,6 +117,10 @@ impl Listener {
                 return;
             };
             let stream = self.accept().await;
+            if !self.peer_allowed(&stream) {
+                tokio::spawn(refuse(stream));
+                continue;
+            }
             let mut handler = Handler {
                 framed: Framed::new(stream, LiveApiCodec::new(self.options.max_payload)),
                 engine: self.engine.clone(),
@@ -108,6 +134,25 @@ impl Listener {
                 }
                 drop(permit);
             });
+        }
+    }
+
+    /// Whether the connecting process's uid may use this account.
+    fn peer_allowed(&self, stream: &UnixStream) -> bool {
+        match stream.peer_cred() {
+            Ok(peer) if self.options.allowed_uids.contains(&peer.uid()) => true,
+            Ok(peer) => {
+                tracing::warn!(
+                    peer_uid = peer.uid(),
+                    peer_pid = peer.pid().unwrap_or(0),
+                    "connection refused: the peer is not this account's user or root"
+                );
+                false
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "connection refused: cannot read the peer's credentials");
+                false
+            }
         }
     }
 
@@ -126,6 +171,17 @@ impl Listener {
             }
         }
     }
+}
+
+/// Tells a refused peer why, in one frame, and hangs up. The frame goes out
+/// at once: nothing the peer sends is read.
+async fn refuse(stream: UnixStream) {
+    let reason =
+        "This LiveAPI socket serves one account; the connecting process's user may not use it.";
+    let mut framed = Framed::new(stream, LiveApiCodec::new(0));
+    let _ = framed
+        .send(ReplyFrame::new(&result::session_closed(reason)))
+        .await;
 }
 
 struct Handler {

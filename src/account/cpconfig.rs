@@ -1,7 +1,5 @@
 //! Server-wide settings from `/var/cpanel/cpanel.config` (`key=value` lines).
 
-use std::path::Path;
-
 /// The settings liveapid reads from `cpanel.config`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CpanelConfig {
@@ -27,13 +25,9 @@ impl Default for CpanelConfig {
 }
 
 impl CpanelConfig {
-    /// Reads the file; a missing file means cPanel's defaults.
-    pub fn load(path: &Path) -> std::io::Result<CpanelConfig> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Ok(CpanelConfig::parse(&text)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(CpanelConfig::default()),
-            Err(e) => Err(e),
-        }
+    /// Parses the file's text; a missing file (`None`) means cPanel's defaults.
+    pub fn from_file(text: Option<&str>) -> CpanelConfig {
+        text.map_or_else(CpanelConfig::default, CpanelConfig::parse)
     }
 
     /// Parses the text; unknown keys and unreadable values are ignored.

@@ -9,7 +9,7 @@
 //! FEATURELIST=default
 //! ```
 
-use std::path::Path;
+use super::system_files::SystemFiles;
 
 use crate::error::{Error, Result};
 
@@ -30,20 +30,23 @@ pub struct CpUserFile {
 }
 
 impl CpUserFile {
-    /// Reads and parses the file.
+    /// Reads and parses the account's file (`var/cpanel/users/<user>`).
     ///
     /// # Errors
     ///
     /// [`Error::CpUserFile`] when it cannot be read, [`Error::NoMainDomain`]
     /// when it has no `DNS=` line.
-    pub fn load(path: &Path) -> Result<CpUserFile> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::CpUserFile {
-            path: path.to_owned(),
-            source,
-        })?;
-        CpUserFile::parse(&text).ok_or_else(|| Error::NoMainDomain {
-            path: path.to_owned(),
-        })
+    pub fn load(files: &dyn SystemFiles, user: &str) -> Result<CpUserFile> {
+        let relative = format!("var/cpanel/users/{user}");
+        let path = || files.display_path(&relative);
+        let text = files
+            .read(&relative)
+            .and_then(|t| t.ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)))
+            .map_err(|source| Error::CpUserFile {
+                path: path(),
+                source,
+            })?;
+        CpUserFile::parse(&text).ok_or_else(|| Error::NoMainDomain { path: path() })
     }
 
     /// Parses the text; `None` without a main domain.

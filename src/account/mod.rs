@@ -8,12 +8,16 @@
 
 mod cpconfig;
 mod cpuser;
+mod system_files;
 mod sysuser;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use cpconfig::{CpanelConfig, DEFAULT_MIN_STRENGTH};
 pub use cpuser::CpUserFile;
+pub use system_files::{DirectFiles, SystemFiles};
+pub use sysuser::SystemUser;
 
 use crate::error::{Error, Result};
 
@@ -21,10 +25,11 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone)]
 pub struct AccountLocator {
     user: String,
-    root: PathBuf,
     home: PathBuf,
     uid: u32,
     gid: u32,
+    /// The host's files about the account, read per call.
+    system: Arc<dyn SystemFiles>,
 }
 
 /// One consistent view of the account, taken for one call.
@@ -42,7 +47,7 @@ pub struct Account {
     /// `MAX_EMAILACCT_QUOTA` in MiB (`None`: unlimited).
     pub max_quota_mib: Option<u64>,
     pub config: CpanelConfig,
-    root: PathBuf,
+    system: Arc<dyn SystemFiles>,
 }
 
 impl AccountLocator {
@@ -78,15 +83,49 @@ impl AccountLocator {
                 })
             }
         };
+        AccountLocator::resolved(
+            user,
+            SystemUser { uid, gid, home },
+            Arc::new(DirectFiles::new(root)),
+        )
+    }
+
+    /// A locator for an account whose system user is already known (an
+    /// unprivileged worker is told it by the supervisor), reading the host's
+    /// files through `system`.
+    ///
+    /// # Errors
+    ///
+    /// An invalid user name, or an unreadable or domain-less cPanel user file.
+    pub fn resolved(
+        user: &str,
+        system_user: SystemUser,
+        system: Arc<dyn SystemFiles>,
+    ) -> Result<AccountLocator> {
+        if !is_valid_user_name(user) {
+            return Err(Error::Config(format!(
+                "“{}” is not a valid cPanel user name",
+                crate::error::shown(user)
+            )));
+        }
         let locator = AccountLocator {
             user: user.to_owned(),
-            root: root.to_owned(),
-            home,
-            uid,
-            gid,
+            home: system_user.home,
+            uid: system_user.uid,
+            gid: system_user.gid,
+            system,
         };
         locator.load()?;
         Ok(locator)
+    }
+
+    /// The account's system user: uid, gid and home.
+    pub fn system_user(&self) -> SystemUser {
+        SystemUser {
+            uid: self.uid,
+            gid: self.gid,
+            home: self.home.clone(),
+        }
     }
 
     /// The account's user name.
@@ -105,10 +144,13 @@ impl AccountLocator {
     ///
     /// When the cPanel user file or `cpanel.config` cannot be read.
     pub fn load(&self) -> Result<Account> {
-        let cpuser = CpUserFile::load(&self.root.join("var/cpanel/users").join(&self.user))?;
-        let config_path = self.root.join("var/cpanel/cpanel.config");
-        let config = CpanelConfig::load(&config_path)
-            .map_err(|e| Error::storage("read", &config_path, e))?;
+        let cpuser = CpUserFile::load(self.system.as_ref(), &self.user)?;
+        let config_file = "var/cpanel/cpanel.config";
+        let config = self
+            .system
+            .read(config_file)
+            .map(|text| CpanelConfig::from_file(text.as_deref()))
+            .map_err(|e| Error::storage("read", self.system.display_path(config_file), e))?;
         Ok(Account {
             user: self.user.clone(),
             home: self.home.clone(),
@@ -120,7 +162,7 @@ impl AccountLocator {
             max_mailboxes: cpuser.max_mailboxes,
             max_quota_mib: cpuser.max_quota_mib,
             config,
-            root: self.root.clone(),
+            system: self.system.clone(),
         })
     }
 }
@@ -148,15 +190,36 @@ impl Account {
         self.home.join("mail").join(domain).join(localpart)
     }
 
-    /// A file under the `--root` prefix, e.g. `var/cpanel/features/default`.
-    pub fn system_file(&self, relative: &str) -> PathBuf {
-        self.root.join(relative)
+    /// The gid of the `mail` group (the group of the mail files), from
+    /// `<root>/etc/group`.
+    pub fn mail_gid(&self) -> Option<u32> {
+        group_gid(&self.system_file("etc/group")?, "mail")
     }
+
+    /// The text of a host file under the `--root` prefix, e.g.
+    /// `var/cpanel/features/default`; `None` when it is missing or unreadable.
+    pub fn system_file(&self, relative: &str) -> Option<String> {
+        match self.system.read(relative) {
+            Ok(text) => text,
+            Err(e) => {
+                tracing::warn!(file = %self.system.display_path(relative).display(), error = %e, "cannot read");
+                None
+            }
+        }
+    }
+}
+
+/// The gid of group `name` in the text of an `etc/group` file.
+pub fn group_gid(etc_group: &str, name: &str) -> Option<u32> {
+    etc_group.lines().find_map(|l| {
+        let mut fields = l.split(':');
+        (fields.next() == Some(name)).then(|| fields.nth(1)?.parse().ok())?
+    })
 }
 
 /// cPanel user names: a lowercase letter, then lowercase letters and digits
 /// (at most 16 characters on current cPanel; we allow 32 and `_`/`-`).
-fn is_valid_user_name(user: &str) -> bool {
+pub fn is_valid_user_name(user: &str) -> bool {
     let mut chars = user.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
         && user.len() <= 32
@@ -164,8 +227,10 @@ fn is_valid_user_name(user: &str) -> bool {
 }
 
 fn process_ids() -> (u32, u32) {
-    // SAFETY: getuid and getgid cannot fail and touch no memory of ours.
-    unsafe { (libc::getuid(), libc::getgid()) }
+    (
+        rustix::process::getuid().as_raw(),
+        rustix::process::getgid().as_raw(),
+    )
 }
 
 #[cfg(test)]

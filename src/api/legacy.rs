@@ -46,13 +46,14 @@ pub fn feature_enabled(account: &Account, feature: &str) -> bool {
         if list.contains('/') || list.starts_with('.') {
             return false;
         }
-        let path = account.system_file(&format!("var/cpanel/features/{list}"));
-        std::fs::read_to_string(path).is_ok_and(|text| {
-            text.lines().any(|line| {
-                line.split_once('=')
-                    .is_some_and(|(k, v)| k.trim() == feature && v.trim() == "0")
+        account
+            .system_file(&format!("var/cpanel/features/{list}"))
+            .is_some_and(|text| {
+                text.lines().any(|line| {
+                    line.split_once('=')
+                        .is_some_and(|(k, v)| k.trim() == feature && v.trim() == "0")
+                })
             })
-        })
     };
     !off_in("disabled") && !off_in(&account.feature_list)
 }
@@ -72,10 +73,12 @@ fn variable(account: &Account, name: &str) -> Option<String> {
 }
 
 fn is_reseller(account: &Account) -> bool {
-    std::fs::read_to_string(account.system_file("var/cpanel/resellers")).is_ok_and(|text| {
-        text.lines()
-            .any(|l| l.split(':').next() == Some(account.user.as_str()))
-    })
+    account
+        .system_file("var/cpanel/resellers")
+        .is_some_and(|text| {
+            text.lines()
+                .any(|l| l.split(':').next() == Some(account.user.as_str()))
+        })
 }
 
 fn truthy(value: &str) -> bool {

@@ -9,9 +9,13 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use liveapid::account::AccountLocator;
+use liveapid::account::SystemUser;
 use liveapid::after_change::AfterChange;
+use liveapid::privilege::Identity;
 use liveapid::server::{self, ServerOptions};
+use liveapid::service::{self, ServeConfig};
 use liveapid::shutdown::Termination;
+use liveapid::worker::{self, WorkerConfig};
 use liveapid::{demo, shims, socket, Engine, Error, Result};
 
 #[derive(Parser)]
@@ -27,16 +31,55 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve one cPanel account on a LiveAPI socket until SIGTERM or SIGINT.
+    /// Serve cPanel accounts on LiveAPI sockets until SIGTERM or SIGINT.
+    ///
+    /// Run as an account's own user, it serves that account. Run as root, it
+    /// serves each account from its own worker process running as that
+    /// account, on DIR/USER.sock owned by the account (mode 0600), and
+    /// restarts a worker that dies.
     Serve {
-        #[command(flatten)]
-        account: AccountArgs,
-        /// Socket path [default: $XDG_RUNTIME_DIR/liveapid/USER.sock, or
-        /// /run/liveapid/USER.sock for root, or /tmp/liveapid-UID/USER.sock].
+        /// A cPanel account; repeat it to serve several (needs root).
+        #[arg(long = "user", value_name = "NAME", required_unless_present = "all")]
+        users: Vec<String>,
+        /// Serve every account in ROOT/var/cpanel/users/ (needs root).
+        #[arg(long, conflicts_with = "users")]
+        all: bool,
+        /// The account's home directory, for one account [default: from ROOT/etc/passwd].
+        #[arg(long)]
+        home: Option<PathBuf>,
+        /// Prefix of the system files (var/cpanel/users/USER, var/cpanel/cpanel.config, etc/passwd).
+        #[arg(long, default_value = "/")]
+        root: PathBuf,
+        /// Socket path, for one account [default: DIR/USER.sock].
         #[arg(long)]
         socket: Option<PathBuf>,
+        /// Directory of the sockets, USER.sock each; it must be a real
+        /// directory that only its owner (this user or root) can write
+        /// [default: /run/liveapid for root, else $XDG_RUNTIME_DIR/liveapid].
+        #[arg(long, value_name = "DIR")]
+        socket_dir: Option<PathBuf>,
         #[command(flatten)]
         server: ServerArgs,
+    },
+    /// One account's worker, started by `serve` as root (not for direct use).
+    #[command(hide = true)]
+    Worker {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        uid: u32,
+        #[arg(long)]
+        gid: u32,
+        #[arg(long = "group")]
+        groups: Vec<u32>,
+        #[arg(long)]
+        home: PathBuf,
+        #[arg(long)]
+        root: PathBuf,
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long)]
+        after_change_via_supervisor: bool,
     },
     /// Lay out a scratch account (demo / example.com / user@example.com) and
     /// serve it until interrupted. No root, no system changes.
@@ -67,19 +110,6 @@ enum Command {
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         script: Vec<String>,
     },
-}
-
-#[derive(Args)]
-struct AccountArgs {
-    /// The cPanel account's user name.
-    #[arg(long)]
-    user: String,
-    /// The account's home directory [default: from ROOT/etc/passwd].
-    #[arg(long)]
-    home: Option<PathBuf>,
-    /// Prefix of the system files (var/cpanel/users/USER, var/cpanel/cpanel.config, etc/passwd).
-    #[arg(long, default_value = "/")]
-    root: PathBuf,
 }
 
 #[derive(Args)]
@@ -117,14 +147,18 @@ struct ServerArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LIVEAPID_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    init_logging();
+    if let Command::Worker { .. } = cli.command {
+        // A worker confirms who it is before any thread starts; it makes
+        // its own runtime afterwards.
+        return match run_worker(cli.command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("liveapid worker: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -141,21 +175,70 @@ fn main() -> ExitCode {
     }
 }
 
+fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LIVEAPID_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+fn run_worker(command: Command) -> Result<()> {
+    let Command::Worker {
+        user,
+        uid,
+        gid,
+        groups,
+        home,
+        root,
+        server,
+        after_change_via_supervisor,
+    } = command
+    else {
+        unreachable!("called for the worker command only");
+    };
+    worker::run(WorkerConfig {
+        user,
+        system_user: SystemUser { uid, gid, home },
+        identity: Identity { uid, gid, groups },
+        root,
+        options: server.options(uid)?,
+        after_change: after_change_via_supervisor,
+    })
+}
+
 async fn run(command: Command) -> Result<ExitCode> {
     match command {
         Command::Serve {
-            account,
+            users,
+            all,
+            home,
+            root,
             socket,
+            socket_dir,
             server,
         } => {
-            let locator =
-                AccountLocator::new(&account.user, &account.root, account.home.as_deref())?;
-            let path = socket.unwrap_or_else(|| socket::default_path(&account.user));
-            let options = server.options()?;
-            let engine = Engine::new(locator).with_after_change(server.after_change()?);
-            serve(engine, &path, options).await?;
+            // Before any socket is bound, so that a signal the instant one
+            // exists is caught.
+            let termination = Termination::install()?;
+            let config = ServeConfig {
+                users,
+                all,
+                home,
+                root,
+                socket,
+                socket_dir,
+                options: server.options(rustix::process::geteuid().as_raw())?,
+                worker_args: server.worker_args(),
+                after_change: server.after_change()?,
+            };
+            service::serve(config, termination).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Worker { .. } => unreachable!("workers are started before the runtime"),
         Command::Demo { dir, socket } => run_demo(dir, socket).await,
         Command::Run {
             socket,
@@ -166,12 +249,27 @@ async fn run(command: Command) -> Result<ExitCode> {
 }
 
 impl ServerArgs {
-    fn options(&self) -> Result<ServerOptions> {
+    /// The options of a server for the account of `uid`.
+    fn options(&self, uid: u32) -> Result<ServerOptions> {
         Ok(ServerOptions {
             max_payload: self.max_request_bytes,
             max_connections: self.max_connections.max(1),
             keepalive: seconds("--keepalive-secs", self.keepalive_secs)?,
+            allowed_uids: server::allowed_uids(uid),
         })
+    }
+
+    /// The limits again as arguments, for the workers (the after-change
+    /// command stays with the supervisor).
+    fn worker_args(&self) -> Vec<String> {
+        vec![
+            "--max-request-bytes".into(),
+            self.max_request_bytes.to_string(),
+            "--max-connections".into(),
+            self.max_connections.to_string(),
+            "--keepalive-secs".into(),
+            self.keepalive_secs.to_string(),
+        ]
     }
 
     fn after_change(&self) -> Result<Option<AfterChange>> {

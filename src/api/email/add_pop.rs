@@ -98,7 +98,7 @@ fn make_domain_dir(account: &Account, dir: &Path) -> Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
-    let mail_gid = mail_group(account);
+    let mail_gid = account.mail_gid();
     for d in [account.home.join("etc"), dir.to_owned()] {
         if d.is_dir() {
             continue;
@@ -116,13 +116,4 @@ fn make_domain_dir(account: &Account, dir: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The gid of the `mail` group, from `<root>/etc/group`.
-fn mail_group(account: &Account) -> Option<u32> {
-    let text = fs::read_to_string(account.system_file("etc/group")).ok()?;
-    text.lines().find_map(|l| {
-        let mut fields = l.split(':');
-        (fields.next() == Some("mail")).then(|| fields.nth(1)?.parse().ok())?
-    })
 }

@@ -1,0 +1,219 @@
+//! The channel between an unprivileged worker and the root supervisor.
+//!
+//! A worker needs root for two things only, and asks for them here:
+//! reading the host's files about its account (some are root-only on a
+//! cPanel server) and running the operator's after-change action
+//! (`doveadm auth cache flush %u` needs root). The supervisor answers from
+//! an allow-list and re-validates every address, so a worker taken over by
+//! its account's owner can ask for nothing more.
+//!
+//! # Format
+//!
+//! One JSON object per line each way, strictly request then reply:
+//!
+//! ```text
+//! worker → supervisor:  {"read":"var/cpanel/users/bob"}
+//! supervisor → worker:  {"text":"DNS=example.com\n…"} | {"missing":true} | {"error":"…"}
+//! worker → supervisor:  {"after_change":"user@example.com"}
+//! supervisor → worker:  {"warning":null} | {"warning":"…"}
+//! ```
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+
+use crate::account::SystemFiles;
+use crate::email::MailAddress;
+
+/// What a worker may ask.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// The text of a host file, relative to the root prefix.
+    Read(String),
+    /// Run the after-change action for this address.
+    AfterChange(String),
+}
+
+impl Request {
+    fn to_line(&self) -> String {
+        let value = match self {
+            Request::Read(file) => json!({ "read": file }),
+            Request::AfterChange(address) => json!({ "after_change": address }),
+        };
+        format!("{value}\n")
+    }
+
+    /// Parses one request line; `None` for anything else.
+    pub fn parse(line: &str) -> Option<Request> {
+        let value: Value = serde_json::from_str(line).ok()?;
+        if let Some(file) = value.get("read").and_then(Value::as_str) {
+            return Some(Request::Read(file.to_owned()));
+        }
+        value
+            .get("after_change")
+            .and_then(Value::as_str)
+            .map(|a| Request::AfterChange(a.to_owned()))
+    }
+}
+
+/// The reply line to a `read`.
+pub fn read_reply(outcome: io::Result<Option<String>>) -> String {
+    let value = match outcome {
+        Ok(Some(text)) => json!({ "text": text }),
+        Ok(None) => json!({ "missing": true }),
+        Err(e) => json!({ "error": e.to_string() }),
+    };
+    format!("{value}\n")
+}
+
+/// The reply line to an `after_change`.
+pub fn after_change_reply(warning: Option<String>) -> String {
+    format!("{}\n", json!({ "warning": warning }))
+}
+
+/// The worker's end for host files: blocking, since the account is loaded
+/// from synchronous code, and answered at once by the supervisor.
+#[derive(Debug)]
+pub struct FileClient {
+    /// The root prefix, for error messages only.
+    root: PathBuf,
+    stream: Mutex<BufReader<UnixStream>>,
+}
+
+impl FileClient {
+    /// A client on `stream`; `root` names files in error messages.
+    pub fn new(stream: UnixStream, root: PathBuf) -> FileClient {
+        FileClient {
+            root,
+            stream: Mutex::new(BufReader::new(stream)),
+        }
+    }
+}
+
+impl SystemFiles for FileClient {
+    fn read(&self, relative: &str) -> io::Result<Option<String>> {
+        let mut stream = self.stream.lock().unwrap_or_else(|p| p.into_inner());
+        stream
+            .get_mut()
+            .write_all(Request::Read(relative.to_owned()).to_line().as_bytes())?;
+        let mut line = String::new();
+        if stream.read_line(&mut line)? == 0 {
+            return Err(io::Error::other("the supervisor is gone"));
+        }
+        let reply: Value = serde_json::from_str(&line).map_err(io::Error::other)?;
+        if let Some(text) = reply.get("text").and_then(Value::as_str) {
+            return Ok(Some(text.to_owned()));
+        }
+        if reply.get("missing").is_some() {
+            return Ok(None);
+        }
+        let reason = reply
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("refused");
+        Err(io::Error::other(format!(
+            "the supervisor could not read it: {reason}"
+        )))
+    }
+
+    fn display_path(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+}
+
+/// The worker's end for after-change actions.
+#[derive(Debug)]
+pub struct ActionClient {
+    stream: tokio::sync::Mutex<tokio::io::BufReader<tokio::net::UnixStream>>,
+}
+
+impl ActionClient {
+    /// A client on `stream` (non-blocking, inside a Tokio runtime).
+    pub fn new(stream: tokio::net::UnixStream) -> ActionClient {
+        ActionClient {
+            stream: tokio::sync::Mutex::new(tokio::io::BufReader::new(stream)),
+        }
+    }
+
+    /// Asks the supervisor to run the action for `address`; the warning
+    /// for the caller when it failed, or when the supervisor cannot be asked.
+    pub async fn after_change(&self, address: &MailAddress) -> Option<String> {
+        let asked = async {
+            let mut stream = self.stream.lock().await;
+            let request = Request::AfterChange(address.to_string()).to_line();
+            stream.get_mut().write_all(request.as_bytes()).await?;
+            let mut line = String::new();
+            if stream.read_line(&mut line).await? == 0 {
+                return Err(io::Error::other("the supervisor is gone"));
+            }
+            let reply: Value = serde_json::from_str(&line).map_err(io::Error::other)?;
+            Ok::<_, io::Error>(
+                reply
+                    .get("warning")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            )
+        };
+        match asked.await {
+            Ok(warning) => warning,
+            Err(e) => {
+                tracing::warn!(mailbox = %address, error = %e, "after-change action not run");
+                Some(format!("The password was changed, but the after-change action for “{address}” could not be run: {e}"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_round_trip_and_anything_else_is_refused() {
+        for request in [
+            Request::Read("var/cpanel/users/bob".into()),
+            Request::AfterChange("user@example.com".into()),
+        ] {
+            assert_eq!(Request::parse(&request.to_line()), Some(request));
+        }
+        for line in ["", "{}", "[1]", "{\"read\":1}", "{\"exec\":\"sh\"}"] {
+            assert_eq!(Request::parse(line), None, "{line}");
+        }
+    }
+
+    #[test]
+    fn file_client_reads_texts_missing_files_and_errors() {
+        let (worker, supervisor) = UnixStream::pair().unwrap();
+        let server = std::thread::spawn(move || {
+            let mut reader = BufReader::new(supervisor.try_clone().unwrap());
+            let mut out = supervisor;
+            for reply in [
+                read_reply(Ok(Some("DNS=example.com\n".into()))),
+                read_reply(Ok(None)),
+                read_reply(Err(io::Error::other("not allowed"))),
+            ] {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                assert!(matches!(Request::parse(&line), Some(Request::Read(_))));
+                out.write_all(reply.as_bytes()).unwrap();
+            }
+        });
+        let client = FileClient::new(worker, PathBuf::from("/"));
+        assert_eq!(
+            client.read("var/cpanel/users/bob").unwrap().as_deref(),
+            Some("DNS=example.com\n")
+        );
+        assert_eq!(client.read("var/cpanel/resellers").unwrap(), None);
+        let err = client.read("etc/shadow").unwrap_err();
+        assert!(err.to_string().contains("not allowed"), "{err}");
+        server.join().unwrap();
+        assert!(
+            client.read("var/cpanel/cpanel.config").is_err(),
+            "supervisor gone"
+        );
+    }
+}

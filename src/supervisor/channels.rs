@@ -1,0 +1,174 @@
+//! The supervisor's end of a worker's two channels (see [`crate::control`]):
+//! host files from an allow-list, and the after-change action for an
+//! address the supervisor checks again itself.
+
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use crate::account::{AccountLocator, DirectFiles, SystemFiles};
+use crate::after_change::AfterChange;
+use crate::control::{after_change_reply, read_reply, Request};
+use crate::email::MailAddress;
+
+/// The tasks answering one worker; abort them when it is gone.
+pub struct Channels {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Channels {
+    /// Stops answering.
+    pub fn abort(&self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Starts answering a worker of the account `locator` finds, whose host
+/// files are under `root`.
+pub fn serve(
+    files: UnixStream,
+    actions: UnixStream,
+    locator: Arc<AccountLocator>,
+    root: PathBuf,
+    after_change: Option<Arc<AfterChange>>,
+) -> Channels {
+    let mut tasks = Vec::new();
+    let user = locator.user().to_owned();
+    if let Ok(stream) = into_tokio(files) {
+        tasks.push(tokio::spawn(answer(stream, move |request| {
+            let user = user.clone();
+            let root = root.clone();
+            async move {
+                match request {
+                    Request::Read(file) if is_allowed(&user, &file) => {
+                        read_reply(DirectFiles::new(&root).read(&file))
+                    }
+                    other => {
+                        tracing::warn!(user, request = ?other, "worker asked for a file outside the allow-list");
+                        read_reply(Err(std::io::Error::other("not allowed")))
+                    }
+                }
+            }
+        })));
+    }
+    if let Ok(stream) = into_tokio(actions) {
+        tasks.push(tokio::spawn(answer(stream, move |request| {
+            let locator = locator.clone();
+            let after_change = after_change.clone();
+            async move {
+                let Request::AfterChange(address) = request else {
+                    return after_change_reply(Some("The request was refused.".into()));
+                };
+                after_change_reply(run_action(&locator, after_change.as_deref(), &address).await)
+            }
+        })));
+    }
+    Channels { tasks }
+}
+
+fn into_tokio(stream: UnixStream) -> std::io::Result<tokio::net::UnixStream> {
+    stream.set_nonblocking(true)?;
+    tokio::net::UnixStream::from_std(stream)
+}
+
+/// Answers each request line with `reply`, until the worker hangs up. A line
+/// that is no request ends the channel: a well-behaved worker never sends one.
+async fn answer<F, Fut>(stream: tokio::net::UnixStream, reply: F)
+where
+    F: Fn(Request) -> Fut,
+    Fut: std::future::Future<Output = String>,
+{
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let Some(request) = Request::parse(&line) else {
+            tracing::warn!("a worker sent an unreadable request; its channel is closed");
+            return;
+        };
+        if write
+            .write_all(reply(request).await.as_bytes())
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// The after-change action for `address`, if it is a mailbox address of a
+/// domain the account owns: the supervisor checks that again itself rather
+/// than trusting the worker.
+async fn run_action(
+    locator: &AccountLocator,
+    action: Option<&AfterChange>,
+    address: &str,
+) -> Option<String> {
+    let action = action?;
+    let checked = locator
+        .load()
+        .and_then(|account| MailAddress::resolve(address, None, &account));
+    match checked {
+        Ok(address) => action.run(&address).await,
+        Err(e) => {
+            tracing::warn!(user = locator.user(), error = %e, "after-change request refused");
+            Some(
+                "The after-change action was refused: the address is not one of this account's."
+                    .into(),
+            )
+        }
+    }
+}
+
+/// The host files a worker may read: its own cPanel user file and the
+/// server-wide settings it needs, nothing else.
+fn is_allowed(user: &str, file: &str) -> bool {
+    let feature_list = |name: &str| {
+        !name.is_empty()
+            && !name.starts_with('.')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    };
+    file.strip_prefix("var/cpanel/users/") == Some(user)
+        || matches!(
+            file,
+            "var/cpanel/cpanel.config" | "var/cpanel/resellers" | "etc/group"
+        )
+        || file
+            .strip_prefix("var/cpanel/features/")
+            .is_some_and(feature_list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_allow_list_holds_the_accounts_own_files_only() {
+        for ok in [
+            "var/cpanel/users/bob",
+            "var/cpanel/cpanel.config",
+            "var/cpanel/features/default",
+            "var/cpanel/features/disabled",
+            "etc/group",
+        ] {
+            assert!(is_allowed("bob", ok), "{ok}");
+        }
+        for refused in [
+            "var/cpanel/users/alice",
+            "var/cpanel/users/bob/../alice",
+            "etc/shadow",
+            "etc/passwd",
+            "var/cpanel/features/../../etc/shadow",
+            "var/cpanel/features/.hidden",
+            "/etc/shadow",
+            "",
+        ] {
+            assert!(!is_allowed("bob", refused), "{refused}");
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! The root part of a multi-account daemon: it binds the sockets, starts
+//! one unprivileged worker per account, restarts a worker that dies, runs
+//! the operator's after-change action for the workers, and on SIGTERM
+//! passes the signal on and waits for every worker to drain.
+//!
+//! It never opens a file under a home and never parses a customer's UAPI
+//! arguments: all of that happens in the worker, as the account's user.
+//! What it does parse, the worker's requests on its channel, it checks
+//! against an allow-list (host files) or re-validates (addresses).
+
+mod channels;
+mod spawn;
+
+use std::future::Future;
+use std::os::unix::net::UnixListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+pub use spawn::{WorkerSpec, ACTIONS_FD, FILES_FD, LIFELINE_FD, LISTENER_FD};
+
+use crate::account::AccountLocator;
+use crate::after_change::AfterChange;
+use crate::socket::SocketFile;
+
+/// One account the supervisor serves.
+#[derive(Debug)]
+pub struct Supervised {
+    pub spec: WorkerSpec,
+    /// The account as root sees it: used to re-validate the worker's requests.
+    pub locator: AccountLocator,
+    pub listener: UnixListener,
+    /// Removed when the supervisor stops.
+    pub socket: SocketFile,
+}
+
+/// A restart waits this long after a crash, doubling up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// A worker that ran this long before dying starts again at once.
+const STABLE_RUN: Duration = Duration::from_secs(60);
+
+/// Supervises `accounts` until `stop` completes, then stops every worker
+/// (SIGTERM: each finishes its running calls) and returns once all exited.
+pub async fn run(accounts: Vec<Supervised>, after_change: Option<AfterChange>, stop: impl Future) {
+    let after_change = after_change.map(Arc::new);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    for account in accounts {
+        let stop_rx = stop_rx.clone();
+        let after_change = after_change.clone();
+        tasks.push(tokio::spawn(supervise(account, after_change, stop_rx)));
+    }
+    stop.await;
+    tracing::info!("shutting down: stopping every worker");
+    let _ = stop_tx.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+}
+
+/// Keeps one account's worker running until told to stop.
+async fn supervise(
+    account: Supervised,
+    after_change: Option<Arc<AfterChange>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let user = account.spec.user.clone();
+    let locator = Arc::new(account.locator);
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        let started_at = Instant::now();
+        match spawn::start(&account.spec, &account.listener) {
+            Ok(started) => {
+                let pid = started.child.id().unwrap_or(0);
+                tracing::info!(user, pid, uid = account.spec.identity.uid, "worker started");
+                let channels = channels::serve(
+                    started.files,
+                    started.actions,
+                    locator.clone(),
+                    account.spec.root.clone(),
+                    after_change.clone(),
+                );
+                let mut child = started.child;
+                let outcome = tokio::select! {
+                    status = child.wait() => Some(status),
+                    _ = stop.wait_for(|s| *s) => None,
+                };
+                let status = match outcome {
+                    Some(status) => status,
+                    None => {
+                        terminate(&child);
+                        let status = child.wait().await;
+                        tracing::info!(user, pid, status = ?status.as_ref().ok(), "worker stopped");
+                        channels.abort();
+                        return;
+                    }
+                };
+                channels.abort();
+                drop(started.lifeline);
+                tracing::warn!(user, pid, status = ?status.as_ref().ok(), "worker exited; restarting it");
+            }
+            Err(e) => tracing::error!(user, error = %e, "cannot start the worker"),
+        }
+        if started_at.elapsed() >= STABLE_RUN {
+            backoff = FIRST_BACKOFF;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// Asks a worker to drain and exit.
+fn terminate(child: &tokio::process::Child) {
+    if let Some(pid) = child
+        .id()
+        .and_then(|p| rustix::process::Pid::from_raw(p as i32))
+    {
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+    }
+}

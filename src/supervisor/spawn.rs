@@ -1,0 +1,136 @@
+//! Starting one worker process: `liveapid worker ...` with the account's
+//! listening socket and its channels to the supervisor as inherited file
+//! descriptors, already running as the account when it starts.
+
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use crate::account::SystemUser;
+use crate::error::{Error, Result};
+use crate::privilege::Identity;
+
+/// The descriptor numbers a worker finds its sockets at.
+pub const LISTENER_FD: i32 = 3;
+/// Host-file reads (blocking requests, see [`crate::control`]).
+pub const FILES_FD: i32 = 4;
+/// After-change requests.
+pub const ACTIONS_FD: i32 = 5;
+/// The read end of a pipe the supervisor never writes: EOF on it means the
+/// supervisor is gone, and the worker stops.
+pub const LIFELINE_FD: i32 = 6;
+
+/// Everything needed to start (and restart) one account's worker.
+#[derive(Debug, Clone)]
+pub struct WorkerSpec {
+    pub user: String,
+    pub system_user: SystemUser,
+    /// Who the worker runs as: the account's uid and gid, and the group of
+    /// its mail files.
+    pub identity: Identity,
+    pub root: PathBuf,
+    /// `--max-request-bytes` and the like, passed on as they were given.
+    pub server_args: Vec<String>,
+    /// Whether an after-change action is configured (the supervisor runs it).
+    pub after_change: bool,
+}
+
+/// A started worker and the supervisor's ends of its channels.
+#[derive(Debug)]
+pub struct Started {
+    pub child: tokio::process::Child,
+    pub files: UnixStream,
+    pub actions: UnixStream,
+    /// Held open for the worker's lifetime; dropping it tells the worker to stop.
+    pub lifeline: OwnedFd,
+}
+
+/// Starts the worker of `spec`, serving `listener`.
+///
+/// # Errors
+///
+/// When the channels cannot be made or the process cannot be started.
+pub fn start(spec: &WorkerSpec, listener: &UnixListener) -> Result<Started> {
+    let (files, files_worker) = UnixStream::pair()?;
+    let (actions, actions_worker) = UnixStream::pair()?;
+    let (lifeline_read, lifeline) =
+        rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(std::io::Error::from)?;
+    // Copies at 10 and up, so that moving them to 3..6 in the child cannot
+    // overwrite one that is still to be moved.
+    let high = |fd: &dyn AsFd| -> Result<OwnedFd> {
+        Ok(rustix::io::fcntl_dupfd_cloexec(fd, 10).map_err(std::io::Error::from)?)
+    };
+    let sources = [
+        (high(listener)?, LISTENER_FD),
+        (high(&files_worker)?, FILES_FD),
+        (high(&actions_worker)?, ACTIONS_FD),
+        (high(&lifeline_read)?, LIFELINE_FD),
+    ];
+    let raw: Vec<(i32, i32)> = sources
+        .iter()
+        .map(|(fd, to)| (fd.as_raw_fd(), *to))
+        .collect();
+    let exe = std::env::current_exe().map_err(|e| {
+        Error::Config(format!(
+            "cannot find the liveapid binary to start a worker: {e}"
+        ))
+    })?;
+    let system_user = &spec.system_user;
+    let mut command = std::process::Command::new(exe);
+    command
+        .arg("worker")
+        .args(["--user", &spec.user])
+        .arg("--uid")
+        .arg(system_user.uid.to_string())
+        .arg("--gid")
+        .arg(system_user.gid.to_string())
+        .args(
+            spec.identity
+                .groups
+                .iter()
+                .flat_map(|g| ["--group".to_owned(), g.to_string()]),
+        )
+        .arg("--home")
+        .arg(&system_user.home)
+        .arg("--root")
+        .arg(&spec.root)
+        .args(&spec.server_args)
+        .args(spec.after_change.then_some("--after-change-via-supervisor"))
+        .env_clear()
+        .envs(std::env::var_os("LIVEAPID_LOG").map(|v| ("LIVEAPID_LOG", v)))
+        .current_dir("/")
+        .stdin(Stdio::null());
+    let drop_to = (spec.identity.uid != 0).then(|| spec.identity.prepare());
+    // SAFETY: the closure runs in the forked child before exec. It only
+    // makes system calls (dup2 and the id changes of `become_it`, which
+    // allocate nothing and take no lock), as pre_exec requires. No safe API
+    // places a descriptor at a given number in the child or changes its
+    // ids before exec (std's `uid`/`gid` cannot set supplementary groups or
+    // no_new_privs).
+    unsafe {
+        command.pre_exec(move || {
+            for (from, to) in &raw {
+                if libc::dup2(*from, *to) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            if let Some(identity) = &drop_to {
+                identity.become_it()?;
+            }
+            Ok(())
+        });
+    }
+    let child = tokio::process::Command::from(command)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| Error::Config(format!("cannot start the worker of “{}”: {e}", spec.user)))?;
+    drop(sources);
+    Ok(Started {
+        child,
+        files,
+        actions,
+        lifeline,
+    })
+}

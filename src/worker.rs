@@ -1,0 +1,119 @@
+//! One account's unprivileged worker: started by the supervisor already as
+//! the account's user, it confirms that, then serves the inherited socket
+//! with the same engine a single-account daemon uses.
+//!
+//! It runs no program and asks the supervisor for the two things it cannot
+//! do as the account: host files that are root-only, and the operator's
+//! after-change action.
+
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::account::{AccountLocator, SystemUser};
+use crate::after_change::AfterChangeHook;
+use crate::control::{ActionClient, FileClient};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::privilege::{self, Identity};
+use crate::server::{self, ServerOptions};
+use crate::shutdown::Termination;
+use crate::supervisor::{ACTIONS_FD, FILES_FD, LIFELINE_FD, LISTENER_FD};
+
+/// What the supervisor told the worker on its command line.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub user: String,
+    pub system_user: SystemUser,
+    pub identity: Identity,
+    pub root: PathBuf,
+    pub options: ServerOptions,
+    /// Ask the supervisor to run the after-change action.
+    pub after_change: bool,
+}
+
+/// Runs the worker until SIGTERM, or until the supervisor is gone.
+///
+/// Must be called before any thread exists: it makes the process
+/// non-dumpable and checks its ids first, and only then starts the runtime.
+///
+/// # Errors
+///
+/// Wrong ids, missing descriptors, an unusable account.
+pub fn run(config: WorkerConfig) -> Result<()> {
+    privilege::confirm(&config.identity)?;
+    let [listener, files, actions, lifeline] =
+        [LISTENER_FD, FILES_FD, ACTIONS_FD, LIFELINE_FD].map(inherited);
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| Error::Config(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let mut termination = Termination::install()?;
+        let listener = std::os::unix::net::UnixListener::from(listener?);
+        listener.set_nonblocking(true)?;
+        let listener = tokio::net::UnixListener::from_std(listener)?;
+        let files = FileClient::new(
+            std::os::unix::net::UnixStream::from(files?),
+            config.root.clone(),
+        );
+        let locator =
+            AccountLocator::resolved(&config.user, config.system_user.clone(), Arc::new(files))?;
+        let mut engine = Engine::new(locator);
+        let actions = std::os::unix::net::UnixStream::from(actions?);
+        if config.after_change {
+            actions.set_nonblocking(true)?;
+            let client = ActionClient::new(tokio::net::UnixStream::from_std(actions)?);
+            engine = engine.with_after_change(Some(AfterChangeHook::Supervisor(Arc::new(client))));
+        }
+        let lifeline = tokio::net::unix::pipe::Receiver::from_owned_fd(lifeline?)?;
+        tracing::info!(
+            user = config.user,
+            uid = config.identity.uid,
+            "worker serving"
+        );
+        let stop = async move {
+            tokio::select! {
+                () = termination.recv() => {}
+                () = supervisor_gone(lifeline) => {
+                    tracing::warn!("the supervisor is gone; stopping");
+                }
+            }
+        };
+        server::run(listener, Arc::new(engine), config.options, stop).await;
+        Ok(())
+    })
+}
+
+/// Takes the descriptor the supervisor left at `fd`.
+fn inherited(fd: i32) -> Result<OwnedFd> {
+    // SAFETY: `fd` is only borrowed for this one fcntl(F_GETFD), which
+    // answers EBADF if nothing is open there; no memory is involved.
+    let open = rustix::io::fcntl_getfd(unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) });
+    if open.is_err() {
+        return Err(Error::Config(format!(
+            "the worker has no descriptor {fd}: workers are started by `liveapid serve` only"
+        )));
+    }
+    // SAFETY: descriptor `fd` is open (checked above), was placed there by
+    // the supervisor for this process alone (see `supervisor::spawn`), and
+    // nothing else in this process owns it. No safe API adopts an
+    // inherited descriptor.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Completes when the lifeline pipe reaches EOF: the supervisor exited
+/// (even by SIGKILL), so nobody would restart or stop this worker.
+async fn supervisor_gone(lifeline: tokio::net::unix::pipe::Receiver) {
+    let mut byte = [0u8; 1];
+    loop {
+        if lifeline.readable().await.is_err() {
+            return;
+        }
+        match lifeline.try_read(&mut byte) {
+            Ok(0) => return,
+            // Nothing is ever written; a spurious wake-up just waits again.
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => return,
+        }
+    }
+}
