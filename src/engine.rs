@@ -10,10 +10,11 @@ use serde_json::Value;
 use crate::account::{Account, AccountLocator};
 use crate::after_change::AfterChange;
 use crate::api::{email, legacy, result, Args, UapiResult};
-use crate::email::{DomainFiles, MailAddress};
+use crate::email::MailAddress;
+use crate::home::DomainFiles;
 use crate::error::{Error, Result};
 use crate::protocol::request::{scalar_text, Action, ApiVersion, RawArgs, ReqType, Request};
-use crate::storage::Batcher;
+use crate::home::Batcher;
 
 /// What to do after a request.
 #[derive(Debug, Clone, PartialEq)]

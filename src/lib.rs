@@ -14,8 +14,11 @@
 //! - [`engine`]: routes each request to the function that answers it.
 //! - [`api`]: arguments, reply shapes, the `Email` module, print/if/feature.
 //! - [`account`]: the cPanel account: user, home, domains, settings.
-//! - [`email`]: addresses, strength, hashes, the per-domain mail files.
-//! - [`storage`]: locks, crash-safe replacement, group commit.
+//! - [`email`]: the pure rules: addresses, strength, hashes, line formats,
+//!   and the mailbox operations on a domain's files.
+//! - [`home`]: every byte under the account's home, confined beneath a
+//!   handle on it: locks, crash-safe replacement, group commit, the
+//!   per-domain files, Maildirs.
 //! - [`after_change`]: commands run after a password change.
 //! - [`demo`]: the scratch account of `liveapid demo`.
 //! - [`error`]: the one error type.
@@ -27,11 +30,11 @@ pub mod demo;
 pub mod email;
 pub mod engine;
 pub mod error;
+pub mod home;
 pub mod protocol;
 pub mod server;
 pub mod shutdown;
 pub mod socket;
-pub mod storage;
 
 pub use engine::Engine;
 pub use error::{Error, Result};

@@ -13,7 +13,8 @@ use crate::api::args::Args;
 use crate::api::result::UapiResult;
 use crate::email::mailbox::{self, NewMailbox, RESERVED_LOCALPARTS};
 use crate::email::quota::Quota;
-use crate::email::{hash, maildir};
+use crate::email::hash;
+use crate::home::maildir;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 

@@ -5,7 +5,8 @@ use zeroize::Zeroizing;
 
 use crate::account::Account;
 use crate::api::args::Args;
-use crate::email::{hash, mailbox, strength, DomainFiles, MailAddress};
+use crate::email::{hash, mailbox, strength, MailAddress};
+use crate::home::DomainFiles;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 

@@ -6,7 +6,8 @@ use serde_json::Value;
 use super::common;
 use crate::api::args::Args;
 use crate::api::result::UapiResult;
-use crate::email::{mailbox, maildir};
+use crate::email::mailbox;
+use crate::home::maildir;
 use crate::engine::Engine;
 use crate::error::Result;
 

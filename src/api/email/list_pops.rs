@@ -9,7 +9,8 @@ use crate::api::result::UapiResult;
 use crate::email::address::is_valid_domain;
 use crate::email::mailbox::{self, MailboxRecord};
 use crate::email::quota::Quota;
-use crate::email::{maildir, MailAddress};
+use crate::email::MailAddress;
+use crate::home::maildir;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 

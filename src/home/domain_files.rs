@@ -4,11 +4,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::line_file::LineFile;
+use crate::email::line_file::LineFile;
 use crate::error::{Error, Result};
-use crate::storage::atomic::{self, NewFileOwner};
-use crate::storage::lock::{self, LockSet, LOCK_TIMEOUT};
-use crate::storage::BatchState;
+use crate::home::atomic::{self, NewFileOwner};
+use crate::home::lock::{self, LockSet, LOCK_TIMEOUT};
+use crate::home::BatchState;
 
 /// The file names, in the one order in which they are locked.
 const FILES: [&str; 3] = ["passwd", "shadow", "quota"];
