@@ -16,6 +16,7 @@ pub use cpconfig::{CpanelConfig, DEFAULT_MIN_STRENGTH};
 pub use cpuser::CpUserFile;
 
 use crate::error::{Error, Result};
+use crate::home::ConfinedDir;
 
 /// How to find an account: the daemon's `--user`, `--root` and `--home`.
 #[derive(Debug, Clone)]
@@ -23,6 +24,9 @@ pub struct AccountLocator {
     user: String,
     root: PathBuf,
     home: PathBuf,
+    /// The home, opened once with the credentials of whoever made the
+    /// locator: every file under it is reached through this handle.
+    home_dir: ConfinedDir,
     uid: u32,
     gid: u32,
 }
@@ -31,7 +35,11 @@ pub struct AccountLocator {
 #[derive(Debug, Clone)]
 pub struct Account {
     pub user: String,
+    /// The home's path, for display and for the paths written in `passwd`
+    /// lines; never for opening files (use `home_dir`).
     pub home: PathBuf,
+    /// The confined handle on the home (shared with the locator).
+    pub home_dir: ConfinedDir,
     pub uid: u32,
     pub gid: u32,
     pub main_domain: String,
@@ -52,7 +60,8 @@ impl AccountLocator {
     /// # Errors
     ///
     /// An invalid user name, a user unknown to `<root>/etc/passwd` when no
-    /// `home` is given, or an unreadable or domain-less cPanel user file.
+    /// `home` is given, a home that cannot be opened, or an unreadable or
+    /// domain-less cPanel user file.
     pub fn new(user: &str, root: &Path, home: Option<&Path>) -> Result<AccountLocator> {
         if !is_valid_user_name(user) {
             return Err(Error::Config(format!(
@@ -78,10 +87,12 @@ impl AccountLocator {
                 })
             }
         };
+        let home_dir = ConfinedDir::open_home(&home)?;
         let locator = AccountLocator {
             user: user.to_owned(),
             root: root.to_owned(),
             home,
+            home_dir,
             uid,
             gid,
         };
@@ -99,6 +110,11 @@ impl AccountLocator {
         &self.home
     }
 
+    /// The confined handle on the home.
+    pub fn home_dir(&self) -> &ConfinedDir {
+        &self.home_dir
+    }
+
     /// The current view of the account.
     ///
     /// # Errors
@@ -112,6 +128,7 @@ impl AccountLocator {
         Ok(Account {
             user: self.user.clone(),
             home: self.home.clone(),
+            home_dir: self.home_dir.clone(),
             uid: self.uid,
             gid: self.gid,
             main_domain: cpuser.main_domain,
@@ -137,13 +154,8 @@ impl Account {
         self.domains().any(|d| d == domain)
     }
 
-    /// `~/etc/<domain>`: the mail account files of one domain. Only call this
-    /// with a validated domain the account owns.
-    pub fn mail_etc_dir(&self, domain: &str) -> PathBuf {
-        self.home.join("etc").join(domain)
-    }
-
-    /// `~/mail/<domain>/<localpart>`: a mailbox's Maildir.
+    /// `~/mail/<domain>/<localpart>`: a mailbox's Maildir, as written in its
+    /// `passwd` line (files are reached through [`Account::home_dir`]).
     pub fn maildir(&self, domain: &str, localpart: &str) -> PathBuf {
         self.home.join("mail").join(domain).join(localpart)
     }
@@ -164,8 +176,10 @@ fn is_valid_user_name(user: &str) -> bool {
 }
 
 fn process_ids() -> (u32, u32) {
-    // SAFETY: getuid and getgid cannot fail and touch no memory of ours.
-    unsafe { (libc::getuid(), libc::getgid()) }
+    (
+        rustix::process::getuid().as_raw(),
+        rustix::process::getgid().as_raw(),
+    )
 }
 
 #[cfg(test)]
@@ -190,8 +204,9 @@ mod tests {
             "DNS=example.com\nDNS1=example.net\n",
         )
         .unwrap();
-        let locator =
-            AccountLocator::new("demo", dir.path(), Some(Path::new("/home/dave"))).unwrap();
+        let home = dir.path().join("home/dave");
+        std::fs::create_dir_all(&home).unwrap();
+        let locator = AccountLocator::new("demo", dir.path(), Some(&home)).unwrap();
         let account = locator.load().unwrap();
         assert_eq!(
             account.domains().collect::<Vec<_>>(),
@@ -200,18 +215,32 @@ mod tests {
         assert!(account.owns_domain("example.net"));
         assert!(!account.owns_domain("example.org"));
         assert_eq!(
-            account.mail_etc_dir("example.com"),
-            Path::new("/home/dave/etc/example.com")
+            account.maildir("example.com", "u"),
+            home.join("mail/example.com/u")
         );
+        assert_eq!(account.home_dir.display_path("etc"), home.join("etc"));
         assert_eq!(account.config.min_mailbox_strength, 65);
     }
 
     #[test]
     fn missing_cpanel_user_file_is_a_start_up_error() {
         let dir = tempfile::tempdir().unwrap();
-        let err =
-            AccountLocator::new("demo", dir.path(), Some(Path::new("/home/demo"))).unwrap_err();
+        let err = AccountLocator::new("demo", dir.path(), Some(dir.path())).unwrap_err();
         assert!(matches!(err, Error::CpUserFile { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_home_that_cannot_be_opened_is_a_start_up_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("var/cpanel/users")).unwrap();
+        std::fs::write(
+            dir.path().join("var/cpanel/users/demo"),
+            "DNS=example.com\n",
+        )
+        .unwrap();
+        let err =
+            AccountLocator::new("demo", dir.path(), Some(&dir.path().join("nohome"))).unwrap_err();
+        assert!(matches!(err, Error::Storage { .. }), "{err}");
     }
 
     #[test]

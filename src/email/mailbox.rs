@@ -8,10 +8,10 @@ use std::time::SystemTime;
 use zeroize::Zeroizing;
 
 use super::address::MailAddress;
-use crate::home::DomainFiles;
 use super::quota::Quota;
 use super::shadow;
 use crate::error::{Error, Result};
+use crate::home::DomainFiles;
 
 /// Localparts cPanel will not create (`Cpanel::Validate::EmailLocalPart`):
 /// they would collide with the account files or cPanel's own names.

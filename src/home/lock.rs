@@ -4,13 +4,16 @@
 //! cPanel's own SafeFile uses, so a second daemon, the `uapi` command line
 //! and cPanel's tools serialise with us. Lock files are never removed:
 //! removing one while another process waits on it would split the lock.
+//! They are opened in the domain's opened directory, confined beneath it
+//! ([`super::confined`]): a planted `F.lock` symlink that leads out is
+//! refused, and nothing is created through it.
 
-use std::fs::{File, OpenOptions};
-use std::os::fd::AsRawFd;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::fs::File;
 use std::time::{Duration, Instant};
 
+use rustix::fs::FlockOperation;
+
+use super::confined::ConfinedDir;
 use crate::error::{Error, Result};
 
 /// How long to wait for another process to release a lock.
@@ -22,49 +25,43 @@ pub struct LockSet {
     _files: Vec<File>,
 }
 
-/// Locks `F.lock` for each path `F`, in the given order (callers use one
-/// fixed order, so two lockers never deadlock).
+/// The lock file of `name`.
+fn lock_name(name: &str) -> String {
+    format!("{name}.lock")
+}
+
+/// Locks `F.lock` in `dir` for each name `F`, in the given order (callers
+/// use one fixed order, so two lockers never deadlock).
 ///
 /// # Errors
 ///
-/// [`Error::Storage`] when a lock file cannot be opened, [`Error::LockTimeout`]
+/// [`Error::OutsideHome`] when a lock file leads out of `dir`,
+/// [`Error::Storage`] when one cannot be opened, [`Error::LockTimeout`]
 /// when another process holds a lock for longer than `timeout`.
-pub fn lock_all(paths: &[PathBuf], timeout: Duration) -> Result<LockSet> {
+pub fn lock_all(dir: &ConfinedDir, names: &[&str], timeout: Duration) -> Result<LockSet> {
     let deadline = Instant::now() + timeout;
-    let files = paths
+    let files = names
         .iter()
-        .map(|p| lock_one(p, deadline, timeout))
+        .map(|n| lock_one(dir, n, deadline, timeout))
         .collect::<Result<Vec<_>>>()?;
     Ok(LockSet { _files: files })
 }
 
-fn lock_one(path: &Path, deadline: Instant, timeout: Duration) -> Result<File> {
-    let mut lock_path = path.as_os_str().to_owned();
-    lock_path.push(".lock");
-    let lock_path = PathBuf::from(lock_path);
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&lock_path)
-        .map_err(|e| Error::storage("open the lock file", &lock_path, e))?;
+fn lock_one(dir: &ConfinedDir, name: &str, deadline: Instant, timeout: Duration) -> Result<File> {
+    let lock_name = lock_name(name);
+    let file = dir
+        .open_or_create(&lock_name)
+        .map_err(|e| dir.error("open the lock file", &lock_name, e))?;
     let mut pause = Duration::from_millis(1);
     loop {
-        // SAFETY: flock on a descriptor we own; no memory is passed.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            return Ok(file);
-        }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EWOULDBLOCK)
-            && err.kind() != std::io::ErrorKind::Interrupted
-        {
-            return Err(Error::storage("lock", &lock_path, err));
+        match rustix::fs::flock(&file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(file),
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK || e == rustix::io::Errno::INTR => {}
+            Err(e) => return Err(dir.error("lock", &lock_name, e.into())),
         }
         if Instant::now() >= deadline {
             return Err(Error::LockTimeout {
-                path: path.to_owned(),
+                path: dir.display_path(name),
                 seconds: timeout.as_secs(),
             });
         }
@@ -79,14 +76,15 @@ mod tests {
 
     #[test]
     fn a_held_lock_times_out_and_a_released_one_is_taken() {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = vec![dir.path().join("shadow")];
-        let held = lock_all(&paths, LOCK_TIMEOUT).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = ConfinedDir::open_home(tmp.path()).unwrap();
+        let held = lock_all(&dir, &["shadow"], LOCK_TIMEOUT).unwrap();
         // flock locks belong to the open file description, so a second open conflicts.
-        let err = lock_all(&paths, Duration::from_millis(30)).unwrap_err();
+        let err = lock_all(&dir, &["shadow"], Duration::from_millis(30)).unwrap_err();
         assert!(matches!(err, Error::LockTimeout { .. }), "{err}");
         drop(held);
-        lock_all(&paths, Duration::from_millis(30)).unwrap();
-        assert!(dir.path().join("shadow.lock").exists());
+        lock_all(&dir, &["shadow"], Duration::from_millis(30)).unwrap();
+        assert!(tmp.path().join("shadow.lock").exists());
+        assert_eq!(lock_name("passwd"), "passwd.lock");
     }
 }
