@@ -11,6 +11,7 @@ mod cpuser;
 mod sysuser;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 pub use cpconfig::{CpanelConfig, DEFAULT_MIN_STRENGTH};
 pub use cpuser::CpUserFile;
@@ -24,9 +25,11 @@ pub struct AccountLocator {
     user: String,
     root: PathBuf,
     home: PathBuf,
-    /// The home, opened once with the credentials of whoever made the
-    /// locator: every file under it is reached through this handle.
-    home_dir: ConfinedDir,
+    /// The home, opened with the credentials of whoever made the locator:
+    /// every file under it is reached through this handle. Opened in
+    /// [`AccountLocator::new`]; a home missing then is tried again by each
+    /// [`AccountLocator::load`] until it opens, and kept from then on.
+    home_dir: Arc<OnceLock<ConfinedDir>>,
     uid: u32,
     gid: u32,
 }
@@ -60,8 +63,10 @@ impl AccountLocator {
     /// # Errors
     ///
     /// An invalid user name, a user unknown to `<root>/etc/passwd` when no
-    /// `home` is given, a home that cannot be opened, or an unreadable or
-    /// domain-less cPanel user file.
+    /// `home` is given, or an unreadable or domain-less cPanel user file. A
+    /// home that cannot be opened is no start-up error (the daemon may start
+    /// before the account's home is made): each call that needs a file then
+    /// fails with that reason.
     pub fn new(user: &str, root: &Path, home: Option<&Path>) -> Result<AccountLocator> {
         if !is_valid_user_name(user) {
             return Err(Error::Config(format!(
@@ -87,15 +92,15 @@ impl AccountLocator {
                 })
             }
         };
-        let home_dir = ConfinedDir::open_home(&home)?;
         let locator = AccountLocator {
             user: user.to_owned(),
             root: root.to_owned(),
             home,
-            home_dir,
+            home_dir: Arc::new(OnceLock::new()),
             uid,
             gid,
         };
+        locator.home_dir(); // opened now, with the credentials of the caller
         locator.load()?;
         Ok(locator)
     }
@@ -110,9 +115,18 @@ impl AccountLocator {
         &self.home
     }
 
-    /// The confined handle on the home.
-    pub fn home_dir(&self) -> &ConfinedDir {
-        &self.home_dir
+    /// The confined handle on the home (an unopened one, whose every
+    /// operation fails with the reason, while the home cannot be opened).
+    pub fn home_dir(&self) -> ConfinedDir {
+        if let Some(opened) = self.home_dir.get() {
+            return opened.clone();
+        }
+        let attempt = ConfinedDir::open_home_or_unopened(&self.home);
+        if attempt.is_open() {
+            self.home_dir.get_or_init(|| attempt).clone()
+        } else {
+            attempt
+        }
     }
 
     /// The current view of the account.
@@ -128,7 +142,7 @@ impl AccountLocator {
         Ok(Account {
             user: self.user.clone(),
             home: self.home.clone(),
-            home_dir: self.home_dir.clone(),
+            home_dir: self.home_dir(),
             uid: self.uid,
             gid: self.gid,
             main_domain: cpuser.main_domain,
@@ -230,7 +244,7 @@ mod tests {
     }
 
     #[test]
-    fn a_home_that_cannot_be_opened_is_a_start_up_error() {
+    fn a_home_that_cannot_be_opened_yet_is_opened_when_it_appears() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("var/cpanel/users")).unwrap();
         std::fs::write(
@@ -238,9 +252,20 @@ mod tests {
             "DNS=example.com\n",
         )
         .unwrap();
-        let err =
-            AccountLocator::new("demo", dir.path(), Some(&dir.path().join("nohome"))).unwrap_err();
-        assert!(matches!(err, Error::Storage { .. }), "{err}");
+        let home = dir.path().join("later");
+        let locator = AccountLocator::new("demo", dir.path(), Some(&home)).unwrap();
+        let account = locator.load().unwrap();
+        let err = account.home_dir.open_dir("etc").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("could not open the home directory"),
+            "{err}"
+        );
+        std::fs::create_dir(&home).unwrap();
+        assert!(locator.load().unwrap().home_dir.is_open());
+        // Kept from then on.
+        std::fs::rename(&home, dir.path().join("moved")).unwrap();
+        assert!(locator.load().unwrap().home_dir.is_open());
     }
 
     #[test]

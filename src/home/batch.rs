@@ -53,10 +53,13 @@ struct Queue<S> {
     running: tokio::sync::Mutex<()>,
 }
 
+/// A queue's identity: the home's path and the key.
+type QueueKey = (PathBuf, String);
+
 /// Group-committing access to many keys.
 pub struct Batcher<S> {
     /// By home path and key: one engine serves one home, but nothing here relies on it.
-    queues: Mutex<HashMap<(PathBuf, String), Arc<Queue<S>>>>,
+    queues: Mutex<HashMap<QueueKey, Arc<Queue<S>>>>,
 }
 
 impl<S> Default for Batcher<S> {

@@ -31,7 +31,9 @@ use crate::error::{Error, Result};
 /// the open descriptor.
 #[derive(Debug, Clone)]
 pub struct ConfinedDir {
-    dir: Arc<Dir>,
+    /// The descriptor, or why the home could not be opened (only the home
+    /// itself can be unopened: see [`ConfinedDir::open_home_or_unopened`]).
+    dir: std::result::Result<Arc<Dir>, Arc<io::Error>>,
     /// The home's absolute path: for messages of faults that are not refusals.
     home: Arc<Path>,
     /// This directory relative to the home (empty for the home itself).
@@ -49,10 +51,54 @@ impl ConfinedDir {
         let dir = Dir::open_ambient_dir(home, cap_std::ambient_authority())
             .map_err(|e| Error::storage("open the home directory", home, e))?;
         Ok(ConfinedDir {
-            dir: Arc::new(dir),
+            dir: Ok(Arc::new(dir)),
             home: Arc::from(home),
             rel: PathBuf::new(),
         })
+    }
+
+    /// Opens the home, or, when it cannot be opened, a handle whose every
+    /// operation fails with the reason.
+    pub fn open_home_or_unopened(home: &Path) -> ConfinedDir {
+        match Dir::open_ambient_dir(home, cap_std::ambient_authority()) {
+            Ok(dir) => ConfinedDir {
+                dir: Ok(Arc::new(dir)),
+                home: Arc::from(home),
+                rel: PathBuf::new(),
+            },
+            Err(e) => ConfinedDir {
+                dir: Err(Arc::new(e)),
+                home: Arc::from(home),
+                rel: PathBuf::new(),
+            },
+        }
+    }
+
+    /// Whether this holds a descriptor.
+    pub fn is_open(&self) -> bool {
+        self.dir.is_ok()
+    }
+
+    /// The `cap_std` handle, for walks.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] for a home that could not be opened.
+    pub fn cap(&self) -> Result<&Dir> {
+        self.dir.as_deref().map_err(|e| {
+            Error::storage(
+                "open the home directory",
+                &*self.home,
+                io::Error::new(e.kind(), e.to_string()),
+            )
+        })
+    }
+
+    /// [`ConfinedDir::cap`] for the methods that return an `io::Error`.
+    fn cap_io(&self) -> io::Result<&Dir> {
+        self.dir
+            .as_deref()
+            .map_err(|e| io::Error::new(e.kind(), e.to_string()))
     }
 
     /// This directory relative to the home (`etc/example.com`).
@@ -81,7 +127,13 @@ impl ConfinedDir {
     fn escaping_prefix(&self, name: &str) -> PathBuf {
         prefixes(name)
             .into_iter()
-            .find(|p| self.dir.metadata(p).err().as_ref().is_some_and(is_escape))
+            .find(|p| {
+                self.cap_io()
+                    .and_then(|d| d.metadata(p))
+                    .err()
+                    .as_ref()
+                    .is_some_and(is_escape)
+            })
             .unwrap_or_else(|| PathBuf::from(name))
     }
 
@@ -93,9 +145,9 @@ impl ConfinedDir {
     /// [`Error::OutsideHome`] when it leads out, [`Error::Storage`] else.
     pub fn open_dir(&self, name: &str) -> Result<Option<ConfinedDir>> {
         check_relative(name)?;
-        match self.dir.open_dir(name) {
+        match self.cap()?.open_dir(name) {
             Ok(dir) => Ok(Some(ConfinedDir {
-                dir: Arc::new(dir),
+                dir: Ok(Arc::new(dir)),
                 home: self.home.clone(),
                 rel: self.rel.join(name),
             })),
@@ -120,7 +172,7 @@ impl ConfinedDir {
         check_name(name)?;
         let mut builder = DirBuilder::new();
         builder.mode(mode);
-        match self.dir.create_dir_with(name, &builder) {
+        match self.cap()?.create_dir_with(name, &builder) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(None),
             Err(e) => return Err(self.error("create", name, e)),
@@ -147,7 +199,7 @@ impl ConfinedDir {
     /// [`Error::OutsideHome`] / [`Error::Storage`].
     pub fn read(&self, name: &str) -> Result<Option<(Vec<u8>, fs::Metadata)>> {
         check_name(name)?;
-        let file = match self.dir.open(name) {
+        let file = match self.cap()?.open(name) {
             Ok(file) => file.into_std(),
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.error("read", name, e)),
@@ -167,7 +219,7 @@ impl ConfinedDir {
         check_name(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).mode(0o600);
-        Ok(self.dir.open_with(name, &options)?.into_std())
+        Ok(self.cap_io()?.open_with(name, &options)?.into_std())
     }
 
     /// Creates the new file `name` (mode 0600) for writing; fails if it exists.
@@ -179,7 +231,7 @@ impl ConfinedDir {
         check_name(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
         let mut options = OpenOptions::new();
         options.write(true).create_new(true).mode(0o600);
-        Ok(self.dir.open_with(name, &options)?.into_std())
+        Ok(self.cap_io()?.open_with(name, &options)?.into_std())
     }
 
     /// Renames `from` to `to`, both in this directory. A symlink at `to` is
@@ -191,8 +243,8 @@ impl ConfinedDir {
     pub fn rename(&self, from: &str, to: &str) -> Result<()> {
         check_name(from)?;
         check_name(to)?;
-        self.dir
-            .rename(from, &self.dir, to)
+        let dir = self.cap()?;
+        dir.rename(from, dir, to)
             .map_err(|e| self.error("replace", to, e))
     }
 
@@ -203,7 +255,7 @@ impl ConfinedDir {
     /// [`Error::Storage`].
     pub fn remove_file(&self, name: &str) -> Result<()> {
         check_name(name)?;
-        self.dir
+        self.cap()?
             .remove_file(name)
             .map_err(|e| self.error("remove", name, e))
     }
@@ -216,7 +268,7 @@ impl ConfinedDir {
     /// [`Error::Storage`].
     pub fn remove_dir_all(&self, name: &str) -> Result<()> {
         check_name(name)?;
-        self.dir
+        self.cap()?
             .remove_dir_all(name)
             .map_err(|e| self.error("remove", name, e))
     }
@@ -229,7 +281,7 @@ impl ConfinedDir {
     /// [`Error::Storage`] when it cannot be looked at.
     pub fn exists_nofollow(&self, name: &str) -> Result<bool> {
         check_name(name)?;
-        match self.dir.symlink_metadata(name) {
+        match self.cap()?.symlink_metadata(name) {
             Ok(_) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(self.error("look at", name, e)),
@@ -253,18 +305,9 @@ impl ConfinedDir {
     ///
     /// [`Error::Storage`].
     pub fn owner(&self) -> Result<(u32, u32)> {
-        let stat = rustix::fs::fstat(self.as_fd())
+        let stat = rustix::fs::fstat(self.cap()?)
             .map_err(|e| Error::storage("look at", self.display_path(""), e.into()))?;
         Ok((stat.st_uid, stat.st_gid))
-    }
-
-    /// The `cap_std` handle, for walks.
-    pub fn cap(&self) -> &Dir {
-        &self.dir
-    }
-
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.dir.as_fd()
     }
 
     /// A read-only descriptor of this same directory for fsync, fchmod and
@@ -272,7 +315,12 @@ impl ConfinedDir {
     /// those calls refuse. `.` names the directory itself, so nothing is resolved.
     fn io_fd(&self) -> io::Result<OwnedFd> {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        Ok(rustix::fs::openat(self.as_fd(), ".", flags, Mode::empty())?)
+        Ok(rustix::fs::openat(
+            self.cap_io()?,
+            ".",
+            flags,
+            Mode::empty(),
+        )?)
     }
 }
 

@@ -128,7 +128,7 @@ pub fn disk_usage(home: &ConfinedDir, domain: &str, localpart: &str) -> Result<(
         return Ok((0, 0));
     };
     let (mut bytes, mut newest) = (0u64, 0u64);
-    let mut stack: Vec<Dir> = match maildir.cap().try_clone() {
+    let mut stack: Vec<Dir> = match maildir.cap()?.try_clone() {
         Ok(dir) => vec![dir],
         Err(_) => return Ok((0, 0)),
     };
