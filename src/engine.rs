@@ -10,10 +10,11 @@ use serde_json::Value;
 use crate::account::{Account, AccountLocator};
 use crate::after_change::AfterChangeHook;
 use crate::api::{email, legacy, result, Args, UapiResult};
-use crate::email::{DomainFiles, MailAddress};
+use crate::email::MailAddress;
 use crate::error::{Error, Result};
+use crate::home::Batcher;
+use crate::home::DomainFiles;
 use crate::protocol::request::{scalar_text, Action, ApiVersion, RawArgs, ReqType, Request};
-use crate::storage::Batcher;
 
 /// What to do after a request.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,7 +110,9 @@ impl Engine {
         match outcome {
             Ok(result) => result,
             Err(e) => {
-                if e.is_input_error() {
+                if e.is_security_refusal() {
+                    tracing::warn!(module, func, error = %e, "call refused");
+                } else if e.is_input_error() {
                     tracing::debug!(module, func, error = %e, "call refused");
                 } else {
                     tracing::warn!(module, func, error = %e, "call failed");

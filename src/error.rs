@@ -136,6 +136,12 @@ pub enum Error {
 
     #[error("The system could not lock “{}”: another process held it for {seconds} seconds.", path.display())]
     LockTimeout { path: PathBuf, seconds: u64 },
+
+    /// A path under the home (given relative to it) that leads outside the
+    /// home, through a symlink the account owner planted: refused, nothing
+    /// outside touched.
+    #[error("The system refused to use “{}”: it leads outside the account's home directory.", .0.display())]
+    OutsideHome(PathBuf),
 }
 
 /// `pub type Result` as in bat: the crate's errors, nothing else.
@@ -167,6 +173,12 @@ impl Error {
         )
     }
 
+    /// True for refusals worth a warning although the request is to blame:
+    /// a path that leads outside the home is an attempt on other files.
+    pub fn is_security_refusal(&self) -> bool {
+        matches!(self, Error::OutsideHome(_))
+    }
+
     /// A copy for each waiter of a batch that failed as a whole. `io::Error`
     /// is not `Clone`, so the copy keeps its kind and message.
     pub fn duplicate(&self) -> Error {
@@ -181,6 +193,7 @@ impl Error {
                 seconds: *seconds,
             },
             Error::Io(e) => Error::Io(copy_io(e)),
+            Error::OutsideHome(path) => Error::OutsideHome(path.clone()),
             other => Error::Config(other.to_string()),
         }
     }
@@ -275,6 +288,19 @@ mod tests {
         assert_eq!(
             Error::WeakPassword(100).to_string(),
             "The given password is too weak. Please enter a password with a strength rating of 100."
+        );
+    }
+
+    #[test]
+    fn outside_home_is_an_input_error_kept_by_duplicate() {
+        let e = Error::OutsideHome(PathBuf::from("etc/example.org"));
+        assert_eq!(
+            e.to_string(),
+            "The system refused to use “etc/example.org”: it leads outside the account's home directory."
+        );
+        assert!(e.is_input_error() && e.is_security_refusal());
+        assert!(
+            matches!(e.duplicate(), Error::OutsideHome(p) if p == std::path::Path::new("etc/example.org"))
         );
     }
 

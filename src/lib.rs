@@ -14,8 +14,11 @@
 //! - [`engine`]: routes each request to the function that answers it.
 //! - [`api`]: arguments, reply shapes, the `Email` module, print/if/feature.
 //! - [`account`]: the cPanel account: user, home, domains, settings.
-//! - [`email`]: addresses, strength, hashes, the per-domain mail files.
-//! - [`storage`]: locks, crash-safe replacement, group commit.
+//! - [`email`]: the pure rules: addresses, strength, hashes, line formats,
+//!   and the mailbox operations on a domain's files.
+//! - [`home`]: every byte under the account's home, confined beneath a
+//!   handle on it: locks, crash-safe replacement, group commit, the
+//!   per-domain files, Maildirs.
 //! - [`after_change`]: commands run after a password change.
 //! - [`demo`]: the scratch account of `liveapid demo`; [`shims`]: the PHP and
 //!   Perl shims built in, for `liveapid run`.
@@ -29,6 +32,7 @@ pub mod demo;
 pub mod email;
 pub mod engine;
 pub mod error;
+pub mod home;
 pub mod privilege;
 pub mod protocol;
 pub mod server;
@@ -36,7 +40,6 @@ pub mod service;
 pub mod shims;
 pub mod shutdown;
 pub mod socket;
-pub mod storage;
 pub mod supervisor;
 pub mod worker;
 

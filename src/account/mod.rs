@@ -12,7 +12,7 @@ mod system_files;
 mod sysuser;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub use cpconfig::{CpanelConfig, DEFAULT_MIN_STRENGTH};
 pub use cpuser::CpUserFile;
@@ -20,12 +20,18 @@ pub use system_files::{DirectFiles, SystemFiles};
 pub use sysuser::SystemUser;
 
 use crate::error::{Error, Result};
+use crate::home::ConfinedDir;
 
 /// How to find an account: the daemon's `--user`, `--root` and `--home`.
 #[derive(Debug, Clone)]
 pub struct AccountLocator {
     user: String,
     home: PathBuf,
+    /// The home, opened with the credentials of whoever made the locator:
+    /// every file under it is reached through this handle. Opened in
+    /// [`AccountLocator::new`]; a home missing then is tried again by each
+    /// [`AccountLocator::load`] until it opens, and kept from then on.
+    home_dir: Arc<OnceLock<ConfinedDir>>,
     uid: u32,
     gid: u32,
     /// The host's files about the account, read per call.
@@ -36,7 +42,11 @@ pub struct AccountLocator {
 #[derive(Debug, Clone)]
 pub struct Account {
     pub user: String,
+    /// The home's path, for display and for the paths written in `passwd`
+    /// lines; never for opening files (use `home_dir`).
     pub home: PathBuf,
+    /// The confined handle on the home (shared with the locator).
+    pub home_dir: ConfinedDir,
     pub uid: u32,
     pub gid: u32,
     pub main_domain: String,
@@ -57,7 +67,10 @@ impl AccountLocator {
     /// # Errors
     ///
     /// An invalid user name, a user unknown to `<root>/etc/passwd` when no
-    /// `home` is given, or an unreadable or domain-less cPanel user file.
+    /// `home` is given, or an unreadable or domain-less cPanel user file. A
+    /// home that cannot be opened is no start-up error (the daemon may start
+    /// before the account's home is made): each call that needs a file then
+    /// fails with that reason.
     pub fn new(user: &str, root: &Path, home: Option<&Path>) -> Result<AccountLocator> {
         if !is_valid_user_name(user) {
             return Err(Error::Config(format!(
@@ -111,10 +124,12 @@ impl AccountLocator {
         let locator = AccountLocator {
             user: user.to_owned(),
             home: system_user.home,
+            home_dir: Arc::new(OnceLock::new()),
             uid: system_user.uid,
             gid: system_user.gid,
             system,
         };
+        locator.home_dir(); // opened now, with the credentials of the caller
         locator.load()?;
         Ok(locator)
     }
@@ -138,6 +153,20 @@ impl AccountLocator {
         &self.home
     }
 
+    /// The confined handle on the home (an unopened one, whose every
+    /// operation fails with the reason, while the home cannot be opened).
+    pub fn home_dir(&self) -> ConfinedDir {
+        if let Some(opened) = self.home_dir.get() {
+            return opened.clone();
+        }
+        let attempt = ConfinedDir::open_home_or_unopened(&self.home);
+        if attempt.is_open() {
+            self.home_dir.get_or_init(|| attempt).clone()
+        } else {
+            attempt
+        }
+    }
+
     /// The current view of the account.
     ///
     /// # Errors
@@ -154,6 +183,7 @@ impl AccountLocator {
         Ok(Account {
             user: self.user.clone(),
             home: self.home.clone(),
+            home_dir: self.home_dir(),
             uid: self.uid,
             gid: self.gid,
             main_domain: cpuser.main_domain,
@@ -179,13 +209,8 @@ impl Account {
         self.domains().any(|d| d == domain)
     }
 
-    /// `~/etc/<domain>`: the mail account files of one domain. Only call this
-    /// with a validated domain the account owns.
-    pub fn mail_etc_dir(&self, domain: &str) -> PathBuf {
-        self.home.join("etc").join(domain)
-    }
-
-    /// `~/mail/<domain>/<localpart>`: a mailbox's Maildir.
+    /// `~/mail/<domain>/<localpart>`: a mailbox's Maildir, as written in its
+    /// `passwd` line (files are reached through [`Account::home_dir`]).
     pub fn maildir(&self, domain: &str, localpart: &str) -> PathBuf {
         self.home.join("mail").join(domain).join(localpart)
     }
@@ -255,8 +280,9 @@ mod tests {
             "DNS=example.com\nDNS1=example.net\n",
         )
         .unwrap();
-        let locator =
-            AccountLocator::new("demo", dir.path(), Some(Path::new("/home/dave"))).unwrap();
+        let home = dir.path().join("home/dave");
+        std::fs::create_dir_all(&home).unwrap();
+        let locator = AccountLocator::new("demo", dir.path(), Some(&home)).unwrap();
         let account = locator.load().unwrap();
         assert_eq!(
             account.domains().collect::<Vec<_>>(),
@@ -265,18 +291,43 @@ mod tests {
         assert!(account.owns_domain("example.net"));
         assert!(!account.owns_domain("example.org"));
         assert_eq!(
-            account.mail_etc_dir("example.com"),
-            Path::new("/home/dave/etc/example.com")
+            account.maildir("example.com", "u"),
+            home.join("mail/example.com/u")
         );
+        assert_eq!(account.home_dir.display_path("etc"), home.join("etc"));
         assert_eq!(account.config.min_mailbox_strength, 65);
     }
 
     #[test]
     fn missing_cpanel_user_file_is_a_start_up_error() {
         let dir = tempfile::tempdir().unwrap();
-        let err =
-            AccountLocator::new("demo", dir.path(), Some(Path::new("/home/demo"))).unwrap_err();
+        let err = AccountLocator::new("demo", dir.path(), Some(dir.path())).unwrap_err();
         assert!(matches!(err, Error::CpUserFile { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_home_that_cannot_be_opened_yet_is_opened_when_it_appears() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("var/cpanel/users")).unwrap();
+        std::fs::write(
+            dir.path().join("var/cpanel/users/demo"),
+            "DNS=example.com\n",
+        )
+        .unwrap();
+        let home = dir.path().join("later");
+        let locator = AccountLocator::new("demo", dir.path(), Some(&home)).unwrap();
+        let account = locator.load().unwrap();
+        let err = account.home_dir.open_dir("etc").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("could not open the home directory"),
+            "{err}"
+        );
+        std::fs::create_dir(&home).unwrap();
+        assert!(locator.load().unwrap().home_dir.is_open());
+        // Kept from then on.
+        std::fs::rename(&home, dir.path().join("moved")).unwrap();
+        assert!(locator.load().unwrap().home_dir.is_open());
     }
 
     #[test]

@@ -98,7 +98,9 @@ mod tests {
             "DNS=example.com\nFEATURELIST=mail\n",
         )
         .unwrap();
-        AccountLocator::new("demo", dir, Some(Path::new("/home/dave")))
+        let home = dir.join("home/dave");
+        std::fs::create_dir_all(&home).unwrap();
+        AccountLocator::new("demo", dir, Some(&home))
             .unwrap()
             .load()
             .unwrap()
@@ -108,7 +110,10 @@ mod tests {
     fn variables_and_literals() {
         let dir = tempfile::tempdir().unwrap();
         let a = account(dir.path());
-        assert_eq!(expand(&a, "$homedir"), "/home/dave");
+        assert_eq!(
+            expand(&a, "$homedir"),
+            dir.path().join("home/dave").display().to_string()
+        );
         assert_eq!(expand(&a, "$CPDATA{'DNS'}"), "example.com");
         assert_eq!(expand(&a, "cow"), "cow");
         assert_eq!(expand(&a, "$nosuchvar"), "");

@@ -1,6 +1,6 @@
 //! Operations on one mailbox inside a domain's locked files. Each one checks
 //! everything first and changes the files only when it will succeed, as
-//! group commit requires (`crate::storage::batch`).
+//! group commit requires (`crate::home::batch`).
 
 use std::collections::HashMap;
 use std::time::SystemTime;
@@ -8,10 +8,10 @@ use std::time::SystemTime;
 use zeroize::Zeroizing;
 
 use super::address::MailAddress;
-use super::domain_files::DomainFiles;
 use super::quota::Quota;
 use super::shadow;
 use crate::error::{Error, Result};
+use crate::home::DomainFiles;
 
 /// Localparts cPanel will not create (`Cpanel::Validate::EmailLocalPart`):
 /// they would collide with the account files or cPanel's own names.

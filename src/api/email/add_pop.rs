@@ -1,21 +1,18 @@
 //! `Email::add_pop`: a new mailbox, in the three files and on disk
 //! (spec/EMAIL.md §2, §3).
 
-use std::fs;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::path::Path;
-
 use serde_json::json;
 
 use super::common;
 use crate::account::Account;
 use crate::api::args::Args;
 use crate::api::result::UapiResult;
+use crate::email::hash;
 use crate::email::mailbox::{self, NewMailbox, RESERVED_LOCALPARTS};
 use crate::email::quota::Quota;
-use crate::email::{hash, maildir};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::home::maildir;
 
 /// Creates a mailbox. Arguments: `email`, `password` or `password_hash`
 /// (not both), optional `domain`, `quota` (MiB or `unlimited`; default from
@@ -54,11 +51,9 @@ pub async fn add_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
             return Err(Error::TooManyMailboxes(max));
         }
     }
-    let dir = account.mail_etc_dir(&address.domain);
-    make_domain_dir(&account, &dir)?;
+    make_domain_dir(&account, &address.domain)?;
 
     let maildir_path = account.maildir(&address.domain, &address.localpart);
-    let mail_root = account.home.join("mail");
     let owner = common::new_owner(&account);
     let new = NewMailbox {
         uid: account.uid,
@@ -70,16 +65,18 @@ pub async fn add_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
         quota,
     };
     let added = address.clone();
+    let home = account.home_dir.clone();
     engine
         .mail_files()
-        .run(&dir, move |files| {
+        .run(&account.home_dir, &address.domain, move |files| {
             common::require_locked(files, &added)?;
             mailbox::ensure_absent(files, &added)?;
             // The Maildir last of the checks: if the files cannot be written, it goes again.
-            if maildir::create(&mail_root, &maildir_path, owner)? {
-                let made = maildir_path.clone();
+            let mail_domain = maildir::open_or_create_domain(&home, &added.domain, owner)?;
+            if maildir::create(&mail_domain, &added.localpart, owner)? {
+                let made = added.localpart.clone();
                 files.on_failure(Box::new(move || {
-                    let _ = fs::remove_dir_all(&made);
+                    let _ = mail_domain.remove_dir_all(&made);
                 }));
             }
             mailbox::add(files, &added, &new, std::time::SystemTime::now())
@@ -93,27 +90,19 @@ pub async fn add_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
 }
 
 /// `~/etc` and `~/etc/<domain>`, 0750, group `mail` where it exists (as
-/// cPanel makes them), for a domain that has no mail files yet.
-fn make_domain_dir(account: &Account, dir: &Path) -> Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mail_gid = account.mail_gid();
-    for d in [account.home.join("etc"), dir.to_owned()] {
-        if d.is_dir() {
-            continue;
-        }
-        match fs::DirBuilder::new().mode(0o750).create(&d) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue, // a concurrent add made it
-            Err(e) => return Err(Error::storage("create", &d, e)),
-        }
-        fs::set_permissions(&d, fs::Permissions::from_mode(0o750))
-            .map_err(|e| Error::storage("set the mode of", &d, e))?;
-        if let Some((uid, gid)) = common::new_owner(account) {
-            std::os::unix::fs::chown(&d, Some(uid), Some(mail_gid.unwrap_or(gid)))
-                .map_err(|e| Error::storage("set the owner of", &d, e))?;
-        }
-    }
+/// cPanel makes them), for a domain that has no mail files yet. Made and
+/// owned through the home's handle: a planted `etc` symlink is refused.
+fn make_domain_dir(account: &Account, domain: &str) -> Result<()> {
+    let owner =
+        common::new_owner(account).map(|(uid, gid)| (uid, account.mail_gid().unwrap_or(gid)));
+    let home = &account.home_dir;
+    let etc = match home.create_dir("etc", 0o750, owner)? {
+        Some(made) => made,
+        None => home
+            .open_dir("etc")?
+            .ok_or_else(|| home.error("open", "etc", std::io::ErrorKind::NotFound.into()))?,
+    };
+    // A concurrent add may make it first; then it is kept as it is.
+    etc.create_dir(domain, 0o750, owner)?;
     Ok(())
 }

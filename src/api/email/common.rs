@@ -5,9 +5,10 @@ use zeroize::Zeroizing;
 
 use crate::account::Account;
 use crate::api::args::Args;
-use crate::email::{hash, mailbox, password, strength, DomainFiles, MailAddress};
+use crate::email::{hash, mailbox, password, strength, MailAddress};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::home::DomainFiles;
 
 /// The account and the mailbox address named by `email` (and `domain`).
 /// `email` must already be required by the caller.
@@ -52,11 +53,11 @@ pub(super) async fn record(
     account: &Account,
     address: &MailAddress,
 ) -> Result<mailbox::MailboxRecord> {
-    let address = address.clone();
+    let target = address.clone();
     engine
         .mail_files()
-        .run(&account.mail_etc_dir(&address.domain), move |files| {
-            mailbox::record(files, &address)
+        .run(&account.home_dir, &address.domain, move |files| {
+            mailbox::record(files, &target)
         })
         .await
 }
@@ -68,7 +69,7 @@ pub(super) fn all_domains(account: &Account) -> Result<Vec<(String, DomainFiles)
         .map(|d| {
             Ok((
                 d.to_owned(),
-                DomainFiles::read_unlocked(&account.mail_etc_dir(d))?,
+                DomainFiles::read_unlocked(&account.home_dir, d)?,
             ))
         })
         .collect()

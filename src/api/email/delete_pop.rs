@@ -6,9 +6,10 @@ use serde_json::Value;
 use super::common;
 use crate::api::args::Args;
 use crate::api::result::UapiResult;
-use crate::email::{mailbox, maildir};
+use crate::email::mailbox;
 use crate::engine::Engine;
 use crate::error::Result;
+use crate::home::maildir;
 
 /// Deletes a mailbox. Arguments: `email`, optional `domain`, `flags`
 /// (`passwd` keeps the mail directory), `skip_quota` (1 keeps the quota line).
@@ -24,22 +25,25 @@ pub async fn delete_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
         .get("flags")?
         .is_some_and(|f| f.split(',').any(|f| f.trim() == "passwd"));
     let keep_quota = args.flag("skip_quota")?;
-    let maildir_path = account.maildir(&address.domain, &address.localpart);
     let removed = address.clone();
+    let home = account.home_dir.clone();
     let aside = engine
         .mail_files()
-        .run(&account.mail_etc_dir(&address.domain), move |files| {
+        .run(&account.home_dir, &address.domain, move |files| {
             mailbox::ensure_listed(files, &removed)?;
             // Moved aside under the lock, removed after the commit: a new
             // mailbox of the same name can never lose its mail to this delete.
-            let aside = if keep_maildir {
-                None
-            } else {
-                maildir::move_aside(&maildir_path)?
+            let aside = match maildir::open_domain(&home, &removed.domain)? {
+                Some(mail_domain) if !keep_maildir => {
+                    maildir::move_aside(&mail_domain, &removed.localpart)?
+                        .map(|name| (mail_domain, name))
+                }
+                _ => None,
             };
-            if let Some(moved) = aside.clone() {
+            if let Some((mail_domain, moved)) = aside.clone() {
+                let localpart = removed.localpart.clone();
                 files.on_failure(Box::new(move || {
-                    let _ = std::fs::rename(&moved, &maildir_path);
+                    let _ = mail_domain.rename(&moved, &localpart);
                 }));
             }
             mailbox::remove(files, &removed, keep_quota)?;
@@ -47,16 +51,13 @@ pub async fn delete_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
         })
         .await?;
     let mut result = UapiResult::success(Value::Null);
-    if let Some(aside) = aside {
-        let outcome = tokio::task::spawn_blocking(move || {
-            std::fs::remove_dir_all(&aside).map_err(|e| (aside, e))
-        })
-        .await;
-        if let Ok(Err((path, e))) = outcome {
+    if let Some((mail_domain, aside)) = aside {
+        let outcome =
+            tokio::task::spawn_blocking(move || maildir::remove_aside(&mail_domain, &aside)).await;
+        if let Ok(Err(e)) = outcome {
             tracing::warn!(mailbox = %address, error = %e, "mail directory not removed");
             result.warnings.push(format!(
-                "The email account “{address}” was deleted, but its mail directory could not be removed ({}): {e}",
-                path.display()
+                "The email account “{address}” was deleted, but its mail directory could not be removed: {e}"
             ));
         }
     }

@@ -9,9 +9,10 @@ use crate::api::result::UapiResult;
 use crate::email::address::is_valid_domain;
 use crate::email::mailbox::{self, MailboxRecord};
 use crate::email::quota::Quota;
-use crate::email::{maildir, MailAddress};
+use crate::email::MailAddress;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::home::maildir;
 
 /// The biggest compiled `regex` accepted, so a hostile pattern cannot eat memory.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -98,7 +99,7 @@ pub async fn list_pops_with_disk(engine: &Engine, args: &Args) -> Result<UapiRes
                 continue;
             }
             let (used, mtime) = if measure {
-                maildir::disk_usage(&account.maildir(&domain, &record.localpart))
+                maildir::disk_usage(&account.home_dir, &domain, &record.localpart)?
             } else {
                 (0, 0)
             };

@@ -27,7 +27,7 @@ pub async fn set_login_suspended(
     let target = address.clone();
     engine
         .mail_files()
-        .run(&account.mail_etc_dir(&address.domain), move |files| {
+        .run(&account.home_dir, &address.domain, move |files| {
             mailbox::set_login_suspended(files, &target, suspended)
         })
         .await?;

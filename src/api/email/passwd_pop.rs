@@ -28,11 +28,10 @@ pub async fn passwd_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
     let (account, address) = common::address(engine, args)?;
     let password = args.get("password")?.unwrap_or_default();
     let new_hash = common::hash_new_password(&account, password).await?;
-    let dir = account.mail_etc_dir(&address.domain);
     let changed = address.clone();
     engine
         .mail_files()
-        .run(&dir, move |files| {
+        .run(&account.home_dir, &address.domain, move |files| {
             mailbox::change_password(files, &changed, &new_hash, SystemTime::now())
         })
         .await?;

@@ -45,7 +45,7 @@ pub async fn edit_pop_quota(engine: &Engine, args: &Args) -> Result<UapiResult> 
     let target = address.clone();
     engine
         .mail_files()
-        .run(&account.mail_etc_dir(&address.domain), move |files| {
+        .run(&account.home_dir, &address.domain, move |files| {
             mailbox::set_quota(files, &target, quota)
         })
         .await?;

@@ -6,13 +6,13 @@
 //! renaming only when every one was written, so a failure while writing
 //! leaves every file as it was.
 
-use std::fs::{self, File, Metadata, OpenOptions};
+use std::fs::{self, Metadata};
 use std::io::Write;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::error::{Error, Result};
+use super::confined::{self, ConfinedDir};
+use crate::error::Result;
 
 /// Ownership and mode for a file that does not exist yet.
 #[derive(Debug, Clone, Copy)]
@@ -22,19 +22,26 @@ pub struct NewFileOwner {
     pub mode: u32,
 }
 
-/// A complete new version of a file, written and synced beside it, waiting
-/// to be renamed into place. Dropped without [`StagedFile::commit`], it
-/// removes itself.
+/// A complete new version of a file, written and synced beside it in the
+/// same opened directory, waiting to be renamed into place. Dropped without
+/// [`StagedFile::commit`], it removes itself.
 #[derive(Debug)]
 pub struct StagedFile {
-    temp: PathBuf,
-    target: PathBuf,
+    dir: ConfinedDir,
+    temp: String,
+    target: String,
     committed: bool,
 }
 
-/// Writes `contents` to a temp file next to `target`, with the owner, group
-/// and mode of the current file (`current`, or `owner` for a new one), and
-/// an mtime whose whole second is past the current file's.
+/// The name of the `attempt`th temp file for `name`: hidden, and never a
+/// name a mailbox file can have.
+fn temp_name(name: &str, attempt: u32) -> String {
+    format!(".{name}.liveapid-{}-{attempt}", std::process::id())
+}
+
+/// Writes `contents` to a temp file next to `name` in `dir`, with the owner,
+/// group and mode of the current file (`current`, or `owner` for a new one),
+/// and an mtime whose whole second is past the current file's.
 ///
 /// The mtime rule exists for Dovecot: its passwd-file reader reloads only
 /// when the whole-second mtime or the size changes, and a password change
@@ -42,57 +49,49 @@ pub struct StagedFile {
 ///
 /// # Errors
 ///
-/// [`Error::Storage`] naming the file, when any step fails.
+/// [`Error::Storage`] naming the file, when any step fails;
+/// [`Error::OutsideHome`] when the temp name leads out (a planted symlink).
 pub fn stage(
-    target: &Path,
+    dir: &ConfinedDir,
+    name: &str,
     contents: &[u8],
     current: Option<&Metadata>,
     owner: NewFileOwner,
 ) -> Result<StagedFile> {
-    let dir = target.parent().unwrap_or(Path::new("."));
-    let name = target
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("file");
+    let fail = |action, e| dir.error(action, name, e);
     let mut staged = None;
     for attempt in 0..8 {
-        let temp = dir.join(format!(".{name}.liveapid-{}-{attempt}", std::process::id()));
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&temp)
-        {
+        let temp = temp_name(name, attempt);
+        match dir.create_new(&temp) {
             Ok(file) => {
                 staged = Some((file, temp));
                 break;
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 // A leftover of a crashed writer of this pid: we hold the lock, so it is ours to clear.
-                let _ = fs::remove_file(&temp);
+                let _ = dir.remove_file(&temp);
             }
-            Err(e) => return Err(Error::storage("create a temporary file for", target, e)),
+            Err(e) => return Err(dir.error("create a temporary file for", &temp, e)),
         }
     }
     let (mut file, temp) = staged.ok_or_else(|| {
-        Error::storage(
+        fail(
             "create a temporary file for",
-            target,
             std::io::Error::from(std::io::ErrorKind::AlreadyExists),
         )
     })?;
     let staged = StagedFile {
+        dir: dir.clone(),
         temp,
-        target: target.to_owned(),
+        target: name.to_owned(),
         committed: false,
     };
-    let fail = |action, e| Error::storage(action, target, e);
     file.write_all(contents).map_err(|e| fail("write", e))?;
     let (uid, gid, mode) = match current {
         Some(m) => (Some(m.uid()), Some(m.gid()), m.mode() & 0o7777),
         None => (owner.uid, owner.gid, owner.mode),
     };
-    fchown(&file, uid, gid).map_err(|e| fail("set the owner of", e))?;
+    confined::chown(&file, uid, gid).map_err(|e| fail("set the owner of", e))?;
     file.set_permissions(fs::Permissions::from_mode(mode))
         .map_err(|e| fail("set the mode of", e))?;
     if let Some(old) = current.and_then(|m| m.modified().ok()) {
@@ -104,21 +103,21 @@ pub fn stage(
 }
 
 impl StagedFile {
-    /// Renames the new version over the old one. Call [`sync_dir`] after
-    /// the last rename of a directory.
+    /// Renames the new version over the old one (a symlink there is
+    /// replaced, not followed). Call [`ConfinedDir::sync`] after the last
+    /// rename of a directory.
     ///
     /// # Errors
     ///
     /// [`Error::Storage`] when the rename fails; the old file is untouched.
     pub fn commit(mut self) -> Result<()> {
-        fs::rename(&self.temp, &self.target)
-            .map_err(|e| Error::storage("replace", &self.target, e))?;
+        self.dir.rename(&self.temp, &self.target)?;
         self.committed = true;
         Ok(())
     }
 
-    /// The file this will replace.
-    pub fn target(&self) -> &Path {
+    /// The name of the file this will replace.
+    pub fn target(&self) -> &str {
         &self.target
     }
 }
@@ -126,20 +125,9 @@ impl StagedFile {
 impl Drop for StagedFile {
     fn drop(&mut self) {
         if !self.committed {
-            let _ = fs::remove_file(&self.temp);
+            let _ = self.dir.remove_file(&self.temp);
         }
     }
-}
-
-/// Makes the renames in `dir` durable.
-///
-/// # Errors
-///
-/// [`Error::Storage`] when the directory cannot be opened or synced.
-pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::storage("sync the directory", dir, e))
 }
 
 /// The mtime for a new version: now, unless now is still within the whole
@@ -151,26 +139,6 @@ pub fn next_mtime(old: SystemTime, now: SystemTime) -> SystemTime {
     } else {
         UNIX_EPOCH + Duration::from_secs(secs(old) + 1)
     }
-}
-
-fn fchown(file: &File, uid: Option<u32>, gid: Option<u32>) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let uid = uid.unwrap_or(u32::MAX); // -1: leave unchanged
-    let gid = gid.unwrap_or(u32::MAX);
-    // SAFETY: fchown on a descriptor we own; no memory is passed.
-    if unsafe { libc::fchown(file.as_raw_fd(), uid, gid) } == 0 {
-        return Ok(());
-    }
-    let err = std::io::Error::last_os_error();
-    // Not root and the ids are already ours: nothing needed changing.
-    let meta = file.metadata()?;
-    if err.raw_os_error() == Some(libc::EPERM)
-        && (uid == u32::MAX || uid == meta.uid())
-        && (gid == u32::MAX || gid == meta.gid())
-    {
-        return Ok(());
-    }
-    Err(err)
 }
 
 #[cfg(test)]
@@ -208,14 +176,15 @@ mod tests {
             gid: None,
             mode: 0o600,
         };
-        let staged = stage(&path, b"new\n", Some(&meta), owner).unwrap();
+        let home = ConfinedDir::open_home(dir.path()).unwrap();
+        let staged = stage(&home, "shadow", b"new\n", Some(&meta), owner).unwrap();
         assert_eq!(
             fs::read(&path).unwrap(),
             b"old\n",
             "nothing changes before commit"
         );
         staged.commit().unwrap();
-        sync_dir(dir.path()).unwrap();
+        home.sync().unwrap();
         let after = fs::metadata(&path).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new\n");
         assert_eq!(after.mode() & 0o7777, 0o640);
@@ -228,15 +197,46 @@ mod tests {
     }
 
     #[test]
-    fn a_dropped_stage_leaves_no_trace() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("quota");
+    fn temp_names_are_hidden_and_per_attempt() {
+        let name = temp_name("shadow", 3);
+        assert!(name.starts_with(".shadow.liveapid-") && name.ends_with("-3"));
+        assert_ne!(temp_name("shadow", 0), temp_name("shadow", 1));
+    }
+
+    #[test]
+    fn a_planted_temp_name_link_out_is_refused_and_not_followed() {
+        let scratch = tempfile::tempdir().unwrap();
+        let home_path = scratch.path().join("home");
+        fs::create_dir(&home_path).unwrap();
+        let outside = scratch.path().join("outside");
+        fs::write(&outside, b"keep").unwrap();
+        for attempt in 0..2 {
+            std::os::unix::fs::symlink(&outside, home_path.join(temp_name("shadow", attempt)))
+                .unwrap();
+        }
+        let home = ConfinedDir::open_home(&home_path).unwrap();
         let owner = NewFileOwner {
             uid: None,
             gid: None,
             mode: 0o640,
         };
-        drop(stage(&path, b"x", None, owner).unwrap());
+        // Each leftover met is removed (the link, not its target), and a later attempt is made.
+        let staged = stage(&home, "shadow", b"new", None, owner).unwrap();
+        staged.commit().unwrap();
+        assert_eq!(fs::read(&outside).unwrap(), b"keep");
+        assert_eq!(fs::read(home_path.join("shadow")).unwrap(), b"new");
+    }
+
+    #[test]
+    fn a_dropped_stage_leaves_no_trace() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = ConfinedDir::open_home(dir.path()).unwrap();
+        let owner = NewFileOwner {
+            uid: None,
+            gid: None,
+            mode: 0o640,
+        };
+        drop(stage(&home, "quota", b"x", None, owner).unwrap());
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

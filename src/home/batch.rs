@@ -1,7 +1,7 @@
 //! Group commit: concurrent changes to one set of files become one locked
 //! read-modify-write cycle.
 //!
-//! Every change is a job queued for its key (a domain's directory). Whoever
+//! Every change is a job queued for its key (a domain of one home). Whoever
 //! runs next takes every queued job, opens the state once (locks + reads),
 //! applies the jobs in arrival order, commits once, and answers each job.
 //! So 50 simultaneous password changes in one domain cost a handful of
@@ -13,21 +13,23 @@
 //! are committed with it.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
+use super::confined::ConfinedDir;
 use crate::error::{Error, Result};
 
 /// State that a batch opens, changes and commits as a unit.
 pub trait BatchState: Sized + 'static {
-    /// Takes the locks and reads the files under `key`.
+    /// Takes the locks and reads the files of `key` (a domain), opened
+    /// beneath `home`, the handle of whoever queued the jobs.
     ///
     /// # Errors
     ///
     /// When the locks or the files cannot be had; every job of the batch then fails.
-    fn open(key: &Path) -> Result<Self>;
+    fn open(home: &ConfinedDir, key: &str) -> Result<Self>;
 
     /// Writes what the jobs changed, all or nothing.
     ///
@@ -44,15 +46,20 @@ type Job<S> =
 
 /// The queue and runner of one key.
 struct Queue<S> {
-    key: PathBuf,
+    home: ConfinedDir,
+    key: String,
     jobs: Mutex<Vec<Job<S>>>,
     /// Held while a batch runs, so batches of one key never overlap.
     running: tokio::sync::Mutex<()>,
 }
 
+/// A queue's identity: the home's path and the key.
+type QueueKey = (PathBuf, String);
+
 /// Group-committing access to many keys.
 pub struct Batcher<S> {
-    queues: Mutex<HashMap<PathBuf, Arc<Queue<S>>>>,
+    /// By home path and key: one engine serves one home, but nothing here relies on it.
+    queues: Mutex<HashMap<QueueKey, Arc<Queue<S>>>>,
 }
 
 impl<S> Default for Batcher<S> {
@@ -64,19 +71,19 @@ impl<S> Default for Batcher<S> {
 }
 
 impl<S: BatchState> Batcher<S> {
-    /// Runs `job` on the state of `key` in the next batch and waits for its
+    /// Runs `job` on the state of `key` beneath `home` in the next batch and waits for its
     /// commit. The result is the job's own, or the batch's open or commit
     /// error.
     ///
     /// # Errors
     ///
     /// The job's error, or the batch's storage error.
-    pub async fn run<T, F>(&self, key: &Path, job: F) -> Result<T>
+    pub async fn run<T, F>(&self, home: &ConfinedDir, key: &str, job: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut S) -> Result<T> + Send + 'static,
     {
-        let queue = self.queue(key);
+        let queue = self.queue(home, key);
         let (tx, rx) = oneshot::channel::<Result<T>>();
         let job: Job<S> = Box::new(
             move |opened: std::result::Result<&mut S, &Error>| -> Completion {
@@ -111,11 +118,12 @@ impl<S: BatchState> Batcher<S> {
         })
     }
 
-    fn queue(&self, key: &Path) -> Arc<Queue<S>> {
+    fn queue(&self, home: &ConfinedDir, key: &str) -> Arc<Queue<S>> {
         lock(&self.queues)
-            .entry(key.to_owned())
+            .entry((home.display_path(""), key.to_owned()))
             .or_insert_with(|| {
                 Arc::new(Queue {
+                    home: home.clone(),
                     key: key.to_owned(),
                     jobs: Mutex::new(Vec::new()),
                     running: tokio::sync::Mutex::new(()),
@@ -131,13 +139,13 @@ async fn drain<S: BatchState>(queue: Arc<Queue<S>>) {
     if jobs.is_empty() {
         return; // an earlier runner took ours
     }
-    let key = queue.key.clone();
+    let (home, key) = (queue.home.clone(), queue.key.clone());
     // A panic inside a job drops the completions; their callers get an error.
-    let _ = tokio::task::spawn_blocking(move || run_batch::<S>(&key, jobs)).await;
+    let _ = tokio::task::spawn_blocking(move || run_batch::<S>(&home, &key, jobs)).await;
 }
 
-fn run_batch<S: BatchState>(key: &Path, jobs: Vec<Job<S>>) {
-    let mut state = match S::open(key) {
+fn run_batch<S: BatchState>(home: &ConfinedDir, key: &str, jobs: Vec<Job<S>>) {
+    let mut state = match S::open(home, key) {
         Ok(state) => state,
         Err(e) => {
             tracing::warn!(error = %e, "a storage batch could not start");

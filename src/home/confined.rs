@@ -1,0 +1,506 @@
+//! The confined handle: the account's home, or a directory beneath it,
+//! through which every file under the home is opened.
+//!
+//! The account owner controls everything in his home and may replace any
+//! directory or file there by a symlink. So nothing below the home is ever
+//! opened by an absolute path: each operation names a path relative to a
+//! [`ConfinedDir`] and goes through `cap_std`, which resolves it beneath
+//! that directory (with `openat2(RESOLVE_BENEATH)` where the kernel has it,
+//! a component-by-component walk on older kernels such as RHEL 8's 4.18).
+//!
+//! The rule, for every path: a symlink is followed only when it resolves
+//! beneath the directory the path is relative to. `etc/<domain>`,
+//! `mail/<domain>` and `mail/<domain>/<localpart>` are resolved beneath the
+//! home; a domain's files and lock files beneath its opened directory; a
+//! Maildir's contents beneath the Maildir, never following a symlink in a
+//! walk or a removal. A path that would lead out is refused with
+//! [`Error::OutsideHome`], naming it relative to the home.
+
+use std::fs;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use cap_std::fs::{Dir, DirBuilder, DirBuilderExt, OpenOptions, OpenOptionsExt};
+use rustix::fs::{Gid, Mode, OFlags, Uid};
+
+use crate::error::{Error, Result};
+
+/// A directory handle beneath (or at) an account's home. Cloning shares
+/// the open descriptor.
+#[derive(Debug, Clone)]
+pub struct ConfinedDir {
+    /// The descriptor, or why the home could not be opened (only the home
+    /// itself can be unopened: see [`ConfinedDir::open_home_or_unopened`]).
+    dir: std::result::Result<Arc<Dir>, Arc<io::Error>>,
+    /// The home's absolute path: for messages of faults that are not refusals.
+    home: Arc<Path>,
+    /// This directory relative to the home (empty for the home itself).
+    rel: PathBuf,
+}
+
+impl ConfinedDir {
+    /// Opens the home itself, with the credentials of the caller. The path
+    /// comes from the daemon's configuration, so it is trusted as given.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] when the directory cannot be opened.
+    pub fn open_home(home: &Path) -> Result<ConfinedDir> {
+        let dir = Dir::open_ambient_dir(home, cap_std::ambient_authority())
+            .map_err(|e| Error::storage("open the home directory", home, e))?;
+        Ok(ConfinedDir {
+            dir: Ok(Arc::new(dir)),
+            home: Arc::from(home),
+            rel: PathBuf::new(),
+        })
+    }
+
+    /// Opens the home, or, when it cannot be opened, a handle whose every
+    /// operation fails with the reason.
+    pub fn open_home_or_unopened(home: &Path) -> ConfinedDir {
+        match Dir::open_ambient_dir(home, cap_std::ambient_authority()) {
+            Ok(dir) => ConfinedDir {
+                dir: Ok(Arc::new(dir)),
+                home: Arc::from(home),
+                rel: PathBuf::new(),
+            },
+            Err(e) => ConfinedDir {
+                dir: Err(Arc::new(e)),
+                home: Arc::from(home),
+                rel: PathBuf::new(),
+            },
+        }
+    }
+
+    /// Whether this holds a descriptor.
+    pub fn is_open(&self) -> bool {
+        self.dir.is_ok()
+    }
+
+    /// The `cap_std` handle, for walks.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] for a home that could not be opened.
+    pub fn cap(&self) -> Result<&Dir> {
+        self.dir.as_deref().map_err(|e| {
+            Error::storage(
+                "open the home directory",
+                &*self.home,
+                io::Error::new(e.kind(), e.to_string()),
+            )
+        })
+    }
+
+    /// [`ConfinedDir::cap`] for the methods that return an `io::Error`.
+    fn cap_io(&self) -> io::Result<&Dir> {
+        self.dir
+            .as_deref()
+            .map_err(|e| io::Error::new(e.kind(), e.to_string()))
+    }
+
+    /// This directory relative to the home (`etc/example.com`).
+    pub fn relative(&self) -> &Path {
+        &self.rel
+    }
+
+    /// The absolute path of `name` in this directory, for messages and logs.
+    pub fn display_path(&self, name: &str) -> PathBuf {
+        self.home.join(&self.rel).join(name)
+    }
+
+    /// The error for a failed operation on `name` (a path relative to this
+    /// directory): [`Error::OutsideHome`] when it was refused because it
+    /// leads out, naming the first component that does; else a storage error.
+    pub fn error(&self, action: &'static str, name: &str, e: io::Error) -> Error {
+        if is_escape(&e) {
+            Error::OutsideHome(self.rel.join(self.escaping_prefix(name)))
+        } else {
+            Error::storage(action, self.display_path(name), e)
+        }
+    }
+
+    /// The shortest prefix of `name` that leads out, for the message only
+    /// (safety does not depend on it: the refusal already happened).
+    fn escaping_prefix(&self, name: &str) -> PathBuf {
+        prefixes(name)
+            .into_iter()
+            .find(|p| {
+                self.cap_io()
+                    .and_then(|d| d.metadata(p))
+                    .err()
+                    .as_ref()
+                    .is_some_and(is_escape)
+            })
+            .unwrap_or_else(|| PathBuf::from(name))
+    }
+
+    /// Opens the directory at `name` beneath this one; `None` when it does
+    /// not exist.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OutsideHome`] when it leads out, [`Error::Storage`] else.
+    pub fn open_dir(&self, name: &str) -> Result<Option<ConfinedDir>> {
+        check_relative(name)?;
+        match self.cap()?.open_dir(name) {
+            Ok(dir) => Ok(Some(ConfinedDir {
+                dir: Ok(Arc::new(dir)),
+                home: self.home.clone(),
+                rel: self.rel.join(name),
+            })),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(self.error("open", name, e)),
+        }
+    }
+
+    /// Makes the directory `name` (one component) with `mode` exactly (the
+    /// umask aside) and, when given, owner and group, set through its
+    /// descriptor. `Ok(None)` when it already existed, untouched.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OutsideHome`] / [`Error::Storage`].
+    pub fn create_dir(
+        &self,
+        name: &str,
+        mode: u32,
+        owner: Option<(u32, u32)>,
+    ) -> Result<Option<ConfinedDir>> {
+        check_name(name)?;
+        let mut builder = DirBuilder::new();
+        builder.mode(mode);
+        match self.cap()?.create_dir_with(name, &builder) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(None),
+            Err(e) => return Err(self.error("create", name, e)),
+        }
+        let made = self
+            .open_dir(name)?
+            .ok_or_else(|| self.error("open", name, io::ErrorKind::NotFound.into()))?;
+        let fd = made.io_fd().map_err(|e| self.error("open", name, e))?;
+        // The umask may have taken bits away.
+        rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))
+            .map_err(|e| self.error("set the mode of", name, e.into()))?;
+        if let Some((uid, gid)) = owner {
+            chown(&fd, Some(uid), Some(gid))
+                .map_err(|e| self.error("set the owner of", name, e))?;
+        }
+        Ok(Some(made))
+    }
+
+    /// The bytes and metadata of the file `name`, both from one descriptor;
+    /// `None` when it does not exist.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OutsideHome`] / [`Error::Storage`].
+    pub fn read(&self, name: &str) -> Result<Option<(Vec<u8>, fs::Metadata)>> {
+        check_name(name)?;
+        let file = match self.cap()?.open(name) {
+            Ok(file) => file.into_std(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.error("read", name, e)),
+        };
+        let mut bytes = Vec::new();
+        io::Read::read_to_end(&mut &file, &mut bytes).map_err(|e| self.error("read", name, e))?;
+        let meta = file.metadata().map_err(|e| self.error("read", name, e))?;
+        Ok(Some((bytes, meta)))
+    }
+
+    /// Opens (creating, mode 0600) the file `name` for reading and writing.
+    ///
+    /// # Errors
+    ///
+    /// The `io::Error`, for the caller to map with [`ConfinedDir::error`].
+    pub fn open_or_create(&self, name: &str) -> io::Result<fs::File> {
+        check_name(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).mode(0o600);
+        Ok(self.cap_io()?.open_with(name, &options)?.into_std())
+    }
+
+    /// Creates the new file `name` (mode 0600) for writing; fails if it exists.
+    ///
+    /// # Errors
+    ///
+    /// The `io::Error`, for the caller to map with [`ConfinedDir::error`].
+    pub fn create_new(&self, name: &str) -> io::Result<fs::File> {
+        check_name(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true).mode(0o600);
+        Ok(self.cap_io()?.open_with(name, &options)?.into_std())
+    }
+
+    /// Renames `from` to `to`, both in this directory. A symlink at `to` is
+    /// replaced, never followed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OutsideHome`] / [`Error::Storage`] naming `to`.
+    pub fn rename(&self, from: &str, to: &str) -> Result<()> {
+        check_name(from)?;
+        check_name(to)?;
+        let dir = self.cap()?;
+        dir.rename(from, dir, to)
+            .map_err(|e| self.error("replace", to, e))
+    }
+
+    /// Removes the file (or symlink) `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`].
+    pub fn remove_file(&self, name: &str) -> Result<()> {
+        check_name(name)?;
+        self.cap()?
+            .remove_file(name)
+            .map_err(|e| self.error("remove", name, e))
+    }
+
+    /// Removes `name` and everything beneath it, never following a symlink
+    /// (a symlink is removed, its target left alone).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`].
+    pub fn remove_dir_all(&self, name: &str) -> Result<()> {
+        check_name(name)?;
+        self.cap()?
+            .remove_dir_all(name)
+            .map_err(|e| self.error("remove", name, e))
+    }
+
+    /// Whether `name` exists in this directory, as itself (a symlink counts,
+    /// wherever it points).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] when it cannot be looked at.
+    pub fn exists_nofollow(&self, name: &str) -> Result<bool> {
+        check_name(name)?;
+        match self.cap()?.symlink_metadata(name) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(self.error("look at", name, e)),
+        }
+    }
+
+    /// Makes the renames in this directory durable.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`].
+    pub fn sync(&self) -> Result<()> {
+        self.io_fd()
+            .and_then(|fd| rustix::fs::fsync(&fd).map_err(io::Error::from))
+            .map_err(|e| Error::storage("sync the directory", self.display_path(""), e))
+    }
+
+    /// Owner and group of this directory.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`].
+    pub fn owner(&self) -> Result<(u32, u32)> {
+        let stat = rustix::fs::fstat(self.cap()?)
+            .map_err(|e| Error::storage("look at", self.display_path(""), e.into()))?;
+        Ok((stat.st_uid, stat.st_gid))
+    }
+
+    /// A read-only descriptor of this same directory for fsync, fchmod and
+    /// fchown: `cap_std` holds directories as `O_PATH` descriptors, which
+    /// those calls refuse. `.` names the directory itself, so nothing is resolved.
+    fn io_fd(&self) -> io::Result<OwnedFd> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        Ok(rustix::fs::openat(
+            self.cap_io()?,
+            ".",
+            flags,
+            Mode::empty(),
+        )?)
+    }
+}
+
+/// Sets owner and group through a descriptor (`None`: unchanged). Not
+/// being root is no failure when the ids asked for are already the file's.
+pub(crate) fn chown(fd: impl AsFd, uid: Option<u32>, gid: Option<u32>) -> io::Result<()> {
+    let fd = fd.as_fd();
+    match rustix::fs::fchown(fd, uid.map(Uid::from_raw), gid.map(Gid::from_raw)) {
+        Ok(()) => Ok(()),
+        Err(rustix::io::Errno::PERM) => {
+            let stat = rustix::fs::fstat(fd)?;
+            if uid.is_none_or(|u| u == stat.st_uid) && gid.is_none_or(|g| g == stat.st_gid) {
+                Ok(())
+            } else {
+                Err(rustix::io::Errno::PERM.into())
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether we run as root (then new files get the account's ids).
+pub fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// Whether `cap_std` refused `e` because the path led out of its directory.
+/// It reports that as a `PermissionDenied` of its own, with no OS error
+/// number (and maps `openat2`'s `EXDEV` to the same); a real `EACCES`
+/// carries its number.
+fn is_escape(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::PermissionDenied && e.raw_os_error().is_none()
+}
+
+/// `a`, `a/b`, `a/b/c` for `a/b/c`.
+fn prefixes(path: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut cursor = PathBuf::new();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        cursor.push(part);
+        out.push(cursor.clone());
+    }
+    out
+}
+
+/// A path of plain names (`etc/example.com`): no `..`, `.`, root or empty
+/// component. Validated names never hold those; this is the belt to their braces.
+fn check_relative(path: &str) -> Result<()> {
+    let plain = !path.is_empty()
+        && !path.contains('\0')
+        && Path::new(path)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+        && !path
+            .split('/')
+            .any(|p| p.is_empty() || p == "." || p == "..");
+    if plain {
+        Ok(())
+    } else {
+        Err(Error::OutsideHome(PathBuf::from(path)))
+    }
+}
+
+/// One plain name: a path of one component.
+fn check_name(name: &str) -> Result<()> {
+    check_relative(name)?;
+    if name.contains('/') {
+        return Err(Error::OutsideHome(PathBuf::from(name)));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn escapes_are_told_from_real_permission_errors() {
+        let escape = io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "a path led outside of the filesystem",
+        );
+        assert!(is_escape(&escape));
+        assert!(!is_escape(&io::Error::from_raw_os_error(libc::EACCES)));
+        assert!(!is_escape(&io::Error::from(io::ErrorKind::NotFound)));
+    }
+
+    #[test]
+    fn prefixes_of_a_relative_path() {
+        assert_eq!(
+            prefixes("mail/example.com/u"),
+            ["mail", "mail/example.com", "mail/example.com/u"].map(PathBuf::from)
+        );
+        assert_eq!(prefixes("etc"), [PathBuf::from("etc")]);
+    }
+
+    #[test]
+    fn only_plain_relative_names_pass() {
+        for good in ["etc", "etc/example.com", ".shadow.liveapid-1-0", "a..b"] {
+            assert!(check_relative(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "", "/etc", "..", "etc/..", "./etc", "etc//x", "etc/", "a\0b", "etc/.",
+        ] {
+            assert!(check_relative(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_name("shadow").is_ok());
+        assert!(check_name("etc/shadow").is_err());
+    }
+
+    #[test]
+    fn a_link_out_is_refused_naming_its_relative_path_and_one_within_is_followed() {
+        let scratch = tempfile::tempdir().unwrap();
+        let home_path = scratch.path().join("home");
+        let outside = scratch.path().join("outside");
+        fs::create_dir_all(home_path.join("real/d")).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        fs::write(outside.join("shadow"), b"root:x\n").unwrap();
+        symlink(&outside, home_path.join("etc")).unwrap();
+        symlink("../outside", home_path.join("mail")).unwrap();
+        symlink("real", home_path.join("inside")).unwrap();
+        symlink(outside.join("shadow"), home_path.join("real/d/shadow")).unwrap();
+        let home = ConfinedDir::open_home(&home_path).unwrap();
+
+        for (path, named) in [("etc/example.com", "etc"), ("mail", "mail")] {
+            let err = home.open_dir(path).unwrap_err();
+            assert!(
+                matches!(&err, Error::OutsideHome(p) if p == Path::new(named)),
+                "{path}: {err}"
+            );
+        }
+        let d = home.open_dir("inside/d").unwrap().unwrap();
+        assert_eq!(d.relative(), Path::new("inside/d"));
+        let err = d.read("shadow").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "The system refused to use “inside/d/shadow”: it leads outside the account's home directory."
+        );
+        assert!(err.is_input_error());
+        assert!(home.open_dir("nothing/here").unwrap().is_none());
+        assert!(d.read("passwd").unwrap().is_none());
+        // Creating through a dangling link out makes nothing outside.
+        symlink(outside.join("made"), home_path.join("real/d/x.lock")).unwrap();
+        assert!(d.open_or_create("x.lock").is_err());
+        assert!(!outside.join("made").exists());
+    }
+
+    #[test]
+    fn create_dir_sets_the_exact_mode_and_keeps_an_existing_one() {
+        use std::os::unix::fs::PermissionsExt;
+        let scratch = tempfile::tempdir().unwrap();
+        let home = ConfinedDir::open_home(scratch.path()).unwrap();
+        let made = home.create_dir("mail", 0o751, None).unwrap().unwrap();
+        assert_eq!(made.relative(), Path::new("mail"));
+        let mode = fs::metadata(scratch.path().join("mail"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o7777, 0o751);
+        assert!(home.create_dir("mail", 0o700, None).unwrap().is_none());
+    }
+
+    #[test]
+    fn remove_dir_all_removes_links_not_their_targets() {
+        let scratch = tempfile::tempdir().unwrap();
+        let outside = scratch.path().join("outside");
+        fs::create_dir_all(outside.join("keep")).unwrap();
+        fs::write(outside.join("keep/file"), b"x").unwrap();
+        let home_path = scratch.path().join("home");
+        fs::create_dir_all(home_path.join("box/cur")).unwrap();
+        symlink(&outside, home_path.join("box/cur/dir-link")).unwrap();
+        symlink(outside.join("keep/file"), home_path.join("box/file-link")).unwrap();
+        let home = ConfinedDir::open_home(&home_path).unwrap();
+        home.remove_dir_all("box").unwrap();
+        assert!(!home_path.join("box").exists());
+        assert_eq!(fs::read(outside.join("keep/file")).unwrap(), b"x");
+        // A top-level link is removed as a link.
+        symlink(&outside, home_path.join("link")).unwrap();
+        home.remove_dir_all("link").unwrap();
+        assert!(outside.join("keep/file").exists());
+    }
+}

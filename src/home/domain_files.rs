@@ -1,0 +1,317 @@
+//! The mail account files of one domain, `~/etc/<domain>/passwd|shadow|quota`,
+//! opened under lock and committed all or nothing (spec/EMAIL.md §3).
+
+use super::atomic::{self, NewFileOwner};
+use super::confined::{self, ConfinedDir};
+use super::lock::{self, LockSet, LOCK_TIMEOUT};
+use super::BatchState;
+use crate::email::line_file::LineFile;
+use crate::error::Result;
+
+/// The file names, in the one order in which they are locked.
+const FILES: [&str; 3] = ["passwd", "shadow", "quota"];
+
+/// Something a job did outside the three files (a Maildir made or moved),
+/// to be reversed if the commit fails.
+pub type Undo = Box<dyn FnOnce() + Send>;
+
+/// A locked, in-memory view of a domain's account files.
+pub struct DomainFiles {
+    /// `etc/<domain>`, opened beneath the home; `None` when the domain has
+    /// no directory yet (nothing to lock or read). Locks, reads, temp files,
+    /// renames and the directory fsync all go through this one handle.
+    dir: Option<ConfinedDir>,
+    pub passwd: LineFile,
+    pub shadow: LineFile,
+    pub quota: LineFile,
+    _locks: Option<LockSet>,
+    undo: Vec<Undo>,
+}
+
+impl std::fmt::Debug for DomainFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DomainFiles")
+            .field("dir", &self.dir.as_ref().map(ConfinedDir::relative))
+            .finish_non_exhaustive()
+    }
+}
+
+/// `etc/<domain>`, relative to the home.
+fn domain_dir(domain: &str) -> String {
+    format!("etc/{domain}")
+}
+
+impl DomainFiles {
+    /// The opened domain directory, when it exists.
+    pub fn dir(&self) -> Option<&ConfinedDir> {
+        self.dir.as_ref()
+    }
+
+    /// Whether the domain directory existed (and so was locked) when opened.
+    pub fn is_locked(&self) -> bool {
+        self._locks.is_some()
+    }
+
+    /// Registers how to reverse a change made outside the files, run if the
+    /// commit fails (still under the lock).
+    pub fn on_failure(&mut self, undo: Undo) {
+        self.undo.push(undo);
+    }
+
+    fn unopened() -> DomainFiles {
+        DomainFiles {
+            dir: None,
+            passwd: LineFile::default(),
+            shadow: LineFile::default(),
+            quota: LineFile::default(),
+            _locks: None,
+            undo: Vec::new(),
+        }
+    }
+
+    /// Writes every changed file, all or nothing: all are staged (written and
+    /// synced beside the originals) before any is renamed, and if a rename
+    /// fails, the files already replaced get their old bytes back.
+    fn write_changed(&mut self) -> Result<()> {
+        let Some(dir) = self.dir.clone() else {
+            // Nothing was read, so a job that changed something skipped its checks.
+            if self.files_mut().iter().any(|(_, f)| f.is_changed()) {
+                return Err(crate::Error::Io(std::io::Error::other(
+                    "the domain has no mail directory to write to",
+                )));
+            }
+            return Ok(());
+        };
+        let owner = new_file_owner(&dir);
+        let mut staged = Vec::new();
+        for (name, file) in self.files_mut() {
+            if file.is_changed() {
+                staged.push((
+                    atomic::stage(&dir, name, &file.to_bytes(), file.metadata.as_ref(), owner)?,
+                    name,
+                ));
+            }
+        }
+        if staged.is_empty() {
+            return Ok(());
+        }
+        let mut replaced: Vec<&'static str> = Vec::new();
+        for (file, name) in staged {
+            if let Err(e) = file.commit() {
+                self.restore(&dir, &replaced);
+                return Err(e);
+            }
+            replaced.push(name);
+        }
+        dir.sync()
+    }
+
+    /// Puts back the original bytes of files already replaced in a failed commit.
+    fn restore(&mut self, dir: &ConfinedDir, names: &[&'static str]) {
+        let owner = new_file_owner(dir);
+        for (name, file) in self.files_mut() {
+            if !names.contains(&name) {
+                continue;
+            }
+            let result = if file.existed() {
+                // An existing file keeps its own owner and mode; `owner` is unused.
+                atomic::stage(dir, name, file.original(), file.metadata.as_ref(), owner)
+                    .and_then(|s| s.commit())
+            } else {
+                dir.remove_file(name)
+            };
+            if let Err(e) = result {
+                tracing::error!(error = %e, "could not restore a file after a failed commit");
+            }
+        }
+        let _ = dir.sync();
+    }
+
+    fn files_mut(&mut self) -> [(&'static str, &mut LineFile); 3] {
+        [
+            (FILES[0], &mut self.passwd),
+            (FILES[1], &mut self.shadow),
+            (FILES[2], &mut self.quota),
+        ]
+    }
+}
+
+impl DomainFiles {
+    /// Reads the files of `domain` without locking, for listings: each file
+    /// is read whole (replacement is atomic), so every line is one that was
+    /// written.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::OutsideHome`] when the directory or a file leads
+    /// outside the home, [`crate::Error::Storage`] when a file exists but
+    /// cannot be read.
+    pub fn read_unlocked(home: &ConfinedDir, domain: &str) -> Result<DomainFiles> {
+        let Some(dir) = home.open_dir(&domain_dir(domain))? else {
+            return Ok(DomainFiles::unopened());
+        };
+        let [passwd, shadow, quota] = FILES.map(|f| read(&dir, f));
+        Ok(DomainFiles {
+            passwd: passwd?,
+            shadow: shadow?,
+            quota: quota?,
+            dir: Some(dir),
+            _locks: None,
+            undo: Vec::new(),
+        })
+    }
+}
+
+impl BatchState for DomainFiles {
+    fn open(home: &ConfinedDir, domain: &str) -> Result<DomainFiles> {
+        let Some(dir) = home.open_dir(&domain_dir(domain))? else {
+            return Ok(DomainFiles::unopened());
+        };
+        let locks = lock::lock_all(&dir, &FILES, LOCK_TIMEOUT)?;
+        let [passwd, shadow, quota] = FILES.map(|f| read(&dir, f));
+        Ok(DomainFiles {
+            passwd: passwd?,
+            shadow: shadow?,
+            quota: quota?,
+            dir: Some(dir),
+            _locks: Some(locks),
+            undo: Vec::new(),
+        })
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        let result = self.write_changed();
+        let undo = std::mem::take(&mut self.undo);
+        if result.is_err() {
+            for action in undo.into_iter().rev() {
+                action();
+            }
+        }
+        result
+    }
+}
+
+/// Owner, group and mode of a file the domain did not have yet: 0640, as
+/// cPanel makes them, and (when we run as root) the owner and group of the
+/// domain directory, which is the cPanel user and `mail`.
+fn new_file_owner(dir: &ConfinedDir) -> NewFileOwner {
+    let ids = if confined::is_root() {
+        dir.owner().ok()
+    } else {
+        None
+    };
+    NewFileOwner {
+        uid: ids.map(|(uid, _)| uid),
+        gid: ids.map(|(_, gid)| gid),
+        mode: 0o640,
+    }
+}
+
+fn read(dir: &ConfinedDir, name: &str) -> Result<LineFile> {
+    Ok(match dir.read(name)? {
+        Some((bytes, meta)) => LineFile::new(&bytes, Some(meta)),
+        None => LineFile::default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::symlink;
+    use std::path::Path;
+
+    /// A home with `etc/example.com/{passwd,shadow,quota}`; the handle and
+    /// the domain directory's path.
+    fn domain() -> (tempfile::TempDir, ConfinedDir, std::path::PathBuf) {
+        let home = tempfile::tempdir().unwrap();
+        let path = home.path().join("etc/example.com");
+        fs::create_dir_all(&path).unwrap();
+        for (name, text) in [
+            ("passwd", "a:x\n"),
+            ("shadow", "a:h:1::::::\n"),
+            ("quota", "a:5\n"),
+        ] {
+            fs::write(path.join(name), text).unwrap();
+        }
+        let handle = ConfinedDir::open_home(home.path()).unwrap();
+        (home, handle, path)
+    }
+
+    #[test]
+    fn a_rename_that_fails_puts_back_the_files_already_replaced_and_undoes() {
+        let (_home, handle, dir) = domain();
+        let mut files = DomainFiles::open(&handle, "example.com").unwrap();
+        files.passwd.push(b"b:x\n".to_vec());
+        files.shadow.push(b"b:h:1::::::\n".to_vec());
+        files.quota.push(b"b:7\n".to_vec());
+        let undone = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = undone.clone();
+        files.on_failure(Box::new(move || {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst)
+        }));
+        // The last file cannot be replaced: a directory now stands in its place.
+        fs::remove_file(dir.join("quota")).unwrap();
+        fs::create_dir(dir.join("quota")).unwrap();
+        fs::write(dir.join("quota/keep"), b"").unwrap();
+        assert!(files.commit().is_err());
+        assert_eq!(fs::read_to_string(dir.join("passwd")).unwrap(), "a:x\n");
+        assert_eq!(
+            fs::read_to_string(dir.join("shadow")).unwrap(),
+            "a:h:1::::::\n"
+        );
+        assert!(undone.load(std::sync::atomic::Ordering::SeqCst));
+        drop(files);
+        let names: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(!names.iter().any(|n| n.contains("liveapid")), "{names:?}");
+    }
+
+    #[test]
+    fn unchanged_files_are_not_rewritten() {
+        let (_home, handle, dir) = domain();
+        let before = fs::metadata(dir.join("passwd"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        let mut files = DomainFiles::open(&handle, "example.com").unwrap();
+        files.shadow.push(b"b:h:1::::::\n".to_vec());
+        files.commit().unwrap();
+        assert_eq!(
+            fs::metadata(dir.join("passwd"))
+                .unwrap()
+                .modified()
+                .unwrap(),
+            before
+        );
+        assert!(fs::read_to_string(dir.join("shadow"))
+            .unwrap()
+            .ends_with("b:h:1::::::\n"));
+    }
+
+    #[test]
+    fn a_domain_directory_or_file_leading_out_is_refused_by_name() {
+        let (home, handle, dir) = domain();
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("shadow"), b"root:h:1::::::\n").unwrap();
+        fs::remove_file(dir.join("shadow")).unwrap();
+        symlink(outside.path().join("shadow"), dir.join("shadow")).unwrap();
+        let err = DomainFiles::open(&handle, "example.com").unwrap_err();
+        assert!(
+            matches!(&err, crate::Error::OutsideHome(p) if p == Path::new("etc/example.com/shadow")),
+            "{err}"
+        );
+        let err = DomainFiles::read_unlocked(&handle, "example.com").unwrap_err();
+        assert!(matches!(err, crate::Error::OutsideHome(_)), "{err}");
+        symlink(outside.path(), home.path().join("etc/example.org")).unwrap();
+        let err = DomainFiles::open(&handle, "example.org").unwrap_err();
+        assert!(
+            matches!(&err, crate::Error::OutsideHome(p) if p == Path::new("etc/example.org")),
+            "{err}"
+        );
+        let missing = DomainFiles::open(&handle, "example.net").unwrap();
+        assert!(!missing.is_locked() && missing.dir().is_none());
+    }
+}

@@ -1,0 +1,20 @@
+//! Every byte under an account's home, reached only through a handle on
+//! the home ([`confined`]): locks ([`lock`]), crash-safe replacement
+//! ([`atomic`]), group commit of concurrent changes ([`batch`]), the
+//! per-domain mail files ([`domain_files`]) and Maildirs ([`maildir`]).
+//!
+//! The account owner is not trusted: any path under his home may be a
+//! symlink he planted. Nothing here takes an absolute path; every
+//! operation is relative to a [`ConfinedDir`] and refuses, with
+//! [`crate::Error::OutsideHome`], a path that leads out of it.
+
+pub mod atomic;
+pub mod batch;
+pub mod confined;
+pub mod domain_files;
+pub mod lock;
+pub mod maildir;
+
+pub use batch::{BatchState, Batcher};
+pub use confined::ConfinedDir;
+pub use domain_files::DomainFiles;
