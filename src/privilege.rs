@@ -46,9 +46,10 @@ impl PreparedIdentity {
     /// Switches the calling process to this identity, groups first (they
     /// need root), then gid, then uid, then `no_new_privs`.
     ///
-    /// Meant for a freshly forked child (`CommandExt::pre_exec`): it is
-    /// single-threaded, so the per-thread system calls change the whole
-    /// process, and it makes only raw system calls (no allocation, no lock).
+    /// Only for a single-threaded process (a worker's first step, or a
+    /// forked child in `CommandExt::pre_exec`): the per-thread system calls
+    /// then change the whole process. It makes only raw system calls (no
+    /// allocation, no lock), so a forked child may call it.
     ///
     /// # Errors
     ///

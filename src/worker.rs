@@ -34,13 +34,20 @@ pub struct WorkerConfig {
 
 /// Runs the worker until SIGTERM, or until the supervisor is gone.
 ///
-/// Must be called before any thread exists: it makes the process
-/// non-dumpable and checks its ids first, and only then starts the runtime.
+/// Must be called before any thread exists: it becomes the account's user
+/// (the per-thread system calls then change the whole process), makes the
+/// process non-dumpable and checks its ids, and only then starts the runtime.
 ///
 /// # Errors
 ///
-/// Wrong ids, missing descriptors, an unusable account.
+/// Ids that cannot be set or are wrong, missing descriptors, an unusable
+/// account.
 pub fn run(config: WorkerConfig) -> Result<()> {
+    if config.identity.uid != 0 {
+        config.identity.prepare().become_it().map_err(|e| {
+            Error::Config(format!("cannot become uid {}: {e}", config.identity.uid))
+        })?;
+    }
     privilege::confirm(&config.identity)?;
     let [listener, files, actions, lifeline] =
         [LISTENER_FD, FILES_FD, ACTIONS_FD, LIFELINE_FD].map(inherited);

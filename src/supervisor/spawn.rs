@@ -1,6 +1,8 @@
 //! Starting one worker process: `liveapid worker ...` with the account's
 //! listening socket and its channels to the supervisor as inherited file
-//! descriptors, already running as the account when it starts.
+//! descriptors. The worker becomes the account's user as its very first
+//! step, before it reads anything or starts a thread (it is exec'd as root
+//! so that the binary need not be readable by the account).
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -102,22 +104,16 @@ pub fn start(spec: &WorkerSpec, listener: &UnixListener) -> Result<Started> {
         .envs(std::env::var_os("LIVEAPID_LOG").map(|v| ("LIVEAPID_LOG", v)))
         .current_dir("/")
         .stdin(Stdio::null());
-    let drop_to = (spec.identity.uid != 0).then(|| spec.identity.prepare());
-    // SAFETY: the closure runs in the forked child before exec. It only
-    // makes system calls (dup2 and the id changes of `become_it`, which
-    // allocate nothing and take no lock), as pre_exec requires. No safe API
-    // places a descriptor at a given number in the child or changes its
-    // ids before exec (std's `uid`/`gid` cannot set supplementary groups or
-    // no_new_privs).
+    // SAFETY: the closure runs in the forked child before exec and only
+    // calls dup2, which allocates nothing and takes no lock, as pre_exec
+    // requires. No safe API places a descriptor at a given number in the
+    // child.
     unsafe {
         command.pre_exec(move || {
             for (from, to) in &raw {
                 if libc::dup2(*from, *to) < 0 {
                     return Err(std::io::Error::last_os_error());
                 }
-            }
-            if let Some(identity) = &drop_to {
-                identity.become_it()?;
             }
             Ok(())
         });
