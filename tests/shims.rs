@@ -1,26 +1,19 @@
 //! The PHP and Perl shims, run by their own suites (PHPUnit, prove) against
-//! the reference server and against this build of liveapid, and the seed
-//! examples run unchanged through `liveapid run`.
+//! the repository's reference server (`tests/support/reference-server`) and
+//! against this build of liveapid, and the seed examples run unchanged
+//! through `liveapid run`.
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use common::{libxcrypt_verifies, ScratchAccount, OLD_PASSWORD};
-
-fn shared_dir() -> PathBuf {
-    std::env::var_os("LIVEAPID_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| common::repo().join("../shared"))
-}
 
 fn run_suite(dir: &str, program: &str, args: &[&str]) {
     let out = Command::new(program)
         .args(args)
         .current_dir(common::repo().join(dir))
         .env("LIVEAPID_BIN", env!("CARGO_BIN_EXE_liveapid"))
-        .env("LIVEAPID_SHARED", shared_dir())
         .output()
         .unwrap_or_else(|e| {
             panic!("cannot run {program} (install it: scripts/test-all does): {e}")

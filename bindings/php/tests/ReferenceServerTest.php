@@ -12,9 +12,9 @@ use Liveapid\CpanelLiveapi\Tests\Support\ReferenceServer;
 use RuntimeException;
 
 /**
- * The shim against shared/tools/cpanel-like-server.py, the reference server
- * whose replies cPanel's own clients decoded, in every reply form and with
- * each deviation switch the server has.
+ * The shim against tests/support/reference-server, which answers in the
+ * reply shapes of cPanel's engine, in every reply form and with each
+ * deviation switch the server has.
  *
  * @group network
  * @group reference-server
@@ -73,7 +73,7 @@ final class ReferenceServerTest extends LiveApiTestCase
             $this->assertLessThan(1.0, self::timed([$cpanel, 'end']), 'end() returns promptly');
         });
         $this->assertLessThan(4.0, $elapsed, 'no call waited for a timeout');
-        $this->assertStringContainsString('C->S b\'26\\n<cpanelxml shutdown="1" />\'', $server->log());
+        $this->assertStringContainsString('recv b\'26\\n<cpanelxml shutdown="1" />\'', $server->log());
     }
 
     public function testUapiFailureReportsTheErrors(): void
@@ -102,7 +102,7 @@ final class ReferenceServerTest extends LiveApiTestCase
             '"apiversion":"uapi","args":{"page_title":"Mail","app_key":"email_accounts"}',
             $server->log()
         );
-        $this->assertSame(1, preg_match_all('/^C->S .*Chrome/m', $server->log()), 'the DOM is fetched once and cached');
+        $this->assertSame(1, preg_match_all('/^recv .*Chrome/m', $server->log()), 'the DOM is fetched once and cached');
     }
 
     public function testFallsBackToCpanelConnectSocket(): void
@@ -247,10 +247,10 @@ final class ReferenceServerTest extends LiveApiTestCase
         $this->assertSame(2, substr_count($server->log(), '<cpanelxml shutdown="1" />'));
         // The server logs the close just after closing; give it a moment.
         $deadline = microtime(true) + 2.0;
-        while (substr_count($server->log(), "--- b'closed'") < 2 && microtime(true) < $deadline) {
+        while (preg_match_all('/^closed$/m', $server->log()) < 2 && microtime(true) < $deadline) {
             usleep(10000);
         }
-        $this->assertSame(2, substr_count($server->log(), "--- b'closed'"));
+        $this->assertSame(2, preg_match_all('/^closed$/m', $server->log()));
     }
 
     /**
