@@ -72,7 +72,7 @@ abstract class LiveApiTestCase extends TestCase
      * Start a scripted server and point the socket variables at it.
      *
      * @param array<int, string|array{chunks?: string[], delay?: float, close?: bool}> $replies
-     * @param array{linger_on_shutdown?: float}                                         $options
+     * @param array{linger_on_shutdown?: float, hang_up_at?: int}                      $options
      */
     protected function startScriptedServer(array $replies, array $options = []): ScriptedServer
     {
