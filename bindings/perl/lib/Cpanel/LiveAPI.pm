@@ -40,6 +40,10 @@ use constant TRAILER_GRACE_SECONDS => 0.25;
 # never does (the official client hangs forever).
 use constant END_DRAIN_SECONDS => 10;
 
+# After a failed write, how long to wait for the frame in which the engine
+# says why it closed (it is normally there already).
+use constant CLOSING_FRAME_SECONDS => 1;
+
 use constant CLOSE_TAG      => '</cpanelresult>';
 use constant JSON_SWITCH    => '<cpaneljson enable="1">';
 use constant SHUTDOWN       => '<cpanelxml shutdown="1" />';
@@ -434,11 +438,49 @@ sub _write_all {
         my $n = syswrite( $fh, $bytes, length($bytes) - $offset, $offset );
         if ( !defined $n ) {
             next if $!{EINTR};
-            $self->_fail("connection lost while sending a request: $!");
+            my $why = "$!";
+            # The engine may have refused the request (too big) and closed
+            # before reading all of it; its reason is then waiting here.
+            if ( $!{EPIPE} || $!{ECONNRESET} ) {
+                my $closing = $self->_closing_frame_text;
+                $self->_fail($closing) if defined $closing;
+            }
+            $self->_fail("connection lost while sending a request: $why");
         }
         $offset += $n;
     }
     return;
+}
+
+# After a failed write: the text of a "session":"closed" frame the engine
+# sent before closing, if one arrives within CLOSING_FRAME_SECONDS; else undef.
+sub _closing_frame_text {
+    my ($self) = @_;
+    my $fh       = $self->{_cpanelfh};
+    my $deadline = Time::HiRes::time() + CLOSING_FRAME_SECONDS;
+    while ( index( $self->{_rbuf}, CLOSE_TAG ) < 0 ) {
+        my $left = $deadline - Time::HiRes::time();
+        return if $left <= 0 || !_wait_for( $fh, $left );
+        my $n = sysread( $fh, $self->{_rbuf}, READ_CHUNK, length $self->{_rbuf} );
+        next if !defined $n && $!{EINTR};
+        return if !$n;
+    }
+    return _closing_text( $self->{_rbuf} );
+}
+
+# The engine's text, as UTF-8 bytes, when a frame (or its decoded object)
+# says "session":"closed", else undef.
+sub _closing_text {
+    my ($reply) = @_;
+    if ( !ref $reply ) {
+        return if $reply !~ m{<cpanelresult>(.*?)</cpanelresult>}s;
+        $reply = eval { $REPLY_JSON->decode($1) };
+    }
+    return if ref $reply ne 'HASH' || !defined $reply->{session} || $reply->{session} ne 'closed';
+    for my $text ( $reply->{error}, ref $reply->{data} eq 'HASH' ? $reply->{data}{reason} : undef ) {
+        return Encode::encode( 'UTF-8', $text ) if defined $text && !ref $text && length $text;
+    }
+    return 'the cPanel engine closed the session';
 }
 
 # Returns the next complete frame from the socket, including its final LF,
@@ -544,6 +586,11 @@ sub _decode_frame {
         my $why = $@ ? _without_location($@) : 'not a JSON object';
         $self->_fail( 'malformed reply: invalid JSON (' . _scrub( $why, @secrets ) . ')' );
     }
+
+    # liveapid's last word before it closes the connection (a request over
+    # its --max-request-bytes): an error, and no later call may be tried.
+    my $closing = _closing_text($data);
+    $self->_fail( _scrub( $closing, @secrets ) ) if defined $closing;
 
     # API2, if and feature replies come wrapped already. Deciding on the
     # first key (not on the exact bytes '{"cpanelresult"') also keeps a
