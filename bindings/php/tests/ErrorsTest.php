@@ -253,7 +253,7 @@ final class ErrorsTest extends LiveApiTestCase
         $cpanel->set_timeout(5);
 
         try {
-            $cpanel->uapi('Test', 'echo', array('blob' => str_repeat('x', 4 << 20)));
+            $cpanel->uapi('Test', 'echo', array('blob' => str_repeat('x', 1 << 20)));
             $this->fail('a request to an engine that hung up was sent');
         } catch (CPANEL_SocketException $e) {
             $this->assertContains($e->getCode(), [CPANEL::EPIPE, CPANEL::ECONNRESET], $e->getMessage());

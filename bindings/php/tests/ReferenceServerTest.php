@@ -307,7 +307,7 @@ final class ReferenceServerTest extends LiveApiTestCase
     public function testFailedWriteReportsTheServerTextWhenItSentOne(): void
     {
         $switches = ['--max-request-bytes', '4096', '--drain-cap', '4096'];
-        $args = array('blob' => str_repeat('x', 4 << 20));
+        $args = array('blob' => str_repeat('x', 1 << 20));
         $size = self::uapiPayloadBytes('Test', 'echo', $args);
 
         // The premise: a plain write of that request does fail.

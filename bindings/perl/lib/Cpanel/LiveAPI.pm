@@ -20,7 +20,7 @@ our $LIVEAPI_DEBUG_LOG;
 our $LIVEAPI_DEBUG_LEVEL;
 
 # The official client reads 32 768-byte chunks; keeping that size means the
-# 32 KiB boundary case (PROTOCOL C9: a reply of 32 768*k + 1 bytes whose
+# 32 KiB boundary case (docs/protocol.md C9: a reply of 32 768*k + 1 bytes whose
 # final LF arrives in a later read) happens here too, and is handled.
 use constant READ_CHUNK => 32768;
 
@@ -485,7 +485,7 @@ sub _closing_text {
 
 # Returns the next complete frame from the socket, including its final LF,
 # and leaves any bytes after it in the buffer for the next call. Bare
-# keep-alive newlines before the frame (PROTOCOL C10) stay part of it and are
+# keep-alive newlines before the frame (docs/protocol.md C10) stay part of it and are
 # skipped by the decoder.
 sub _read_frame {
     my ($self) = @_;
@@ -1285,8 +1285,9 @@ C<debug_log>, C<utf8_strings>); the official one took none.
 =head1 SEE ALSO
 
 L<Cpanel::LiveAPI::Template> and L<Template::Plugin::Cpanel::LiveAPI> for
-Template Toolkit's C<execute()>; the protocol specification in
-F<shared/spec/PROTOCOL.md>.
+Template Toolkit's C<execute()>; the protocol, its constraints C1-C14 and
+liveapid's C<"session":"closed"> reply in F<docs/protocol.md> of the liveapid
+repository.
 
 =head1 LICENSE
 
