@@ -1133,6 +1133,16 @@ wants to carry on. Methods never return an error value instead. The cases:
 
 =item * connection lost: the server closed the connection (or reset it) before a complete reply, or a write failed;
 
+=item * the server ended the session: a reply whose JSON object has
+C<"session":"closed">, which liveapid sends for a request over its
+C<--max-request-bytes> before it closes the connection. The message is the
+server's text, e.g. C<Cpanel::LiveAPI: The request of 10180 bytes is over
+this server's limit of 4096 bytes (liveapid --max-request-bytes); the
+connection is closed.> The same message comes when the server answered and
+closed before the request was fully written (the write failed with EPIPE or
+ECONNRESET and the frame was waiting in the socket); without such a frame, a
+failed write is a lost connection;
+
 =item * malformed reply: no C<< <cpanelresult> >> frame, no JSON object inside it, invalid JSON or invalid UTF-8;
 
 =item * timed out (only with the C<timeout> option);
