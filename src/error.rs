@@ -22,7 +22,7 @@ pub enum Error {
     #[error("request length line is not a positive decimal number")]
     BadLengthLine,
 
-    #[error("request of {len} bytes is over the limit of {max} bytes")]
+    #[error("The request of {len} bytes is over this server's limit of {max} bytes (liveapid --max-request-bytes); the connection is closed.")]
     PayloadTooLarge { len: u64, max: usize },
 
     // ---- start-up and configuration ----
@@ -101,6 +101,9 @@ pub enum Error {
         "The quota cannot be unlimited: this account allows at most {0} MB per email account."
     )]
     QuotaAboveMaximum(u64),
+
+    #[error("The password cannot contain control characters (such as NUL, tab, or a line break): no mail client could send them at login.")]
+    PasswordControlCharacter,
 
     #[error("Provide the “password” or the “password_hash” argument, not both.")]
     PasswordAndHash,

@@ -17,7 +17,8 @@
 //! - [`email`]: addresses, strength, hashes, the per-domain mail files.
 //! - [`storage`]: locks, crash-safe replacement, group commit.
 //! - [`after_change`]: commands run after a password change.
-//! - [`demo`]: the scratch account of `liveapid demo`.
+//! - [`demo`]: the scratch account of `liveapid demo`; [`shims`]: the PHP and
+//!   Perl shims built in, for `liveapid run`.
 //! - [`error`]: the one error type.
 
 pub mod account;
@@ -29,6 +30,7 @@ pub mod engine;
 pub mod error;
 pub mod protocol;
 pub mod server;
+pub mod shims;
 pub mod shutdown;
 pub mod socket;
 pub mod storage;

@@ -15,10 +15,11 @@ use tokio::sync::{broadcast, mpsc, Semaphore};
 use tokio_util::codec::Framed;
 use zeroize::Zeroize;
 
+use crate::api::result;
 use crate::engine::{Engine, Response};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::protocol::frame::XML_DECLARATION;
-use crate::protocol::{LiveApiCodec, ReplyFrame, Request};
+use crate::protocol::{Inbound, LiveApiCodec, ReplyFrame, Request};
 use crate::shutdown::Shutdown;
 
 /// Limits and timings of a server.
@@ -144,7 +145,16 @@ impl Handler {
             };
             let mut payload = match next {
                 None => return Ok(()), // EOF: the client is done
-                Some(frame) => frame?,
+                Some(Ok(Inbound::Request(payload))) => payload,
+                Some(Ok(Inbound::Oversized { len, max })) => {
+                    // Say why before hanging up: otherwise a script only sees a broken pipe.
+                    let refusal = Error::PayloadTooLarge { len, max };
+                    tracing::warn!(error = %refusal, "request refused");
+                    let reply = result::session_closed(&refusal.to_string());
+                    self.framed.send(ReplyFrame::new(&reply)).await?;
+                    return Ok(());
+                }
+                Some(Err(e)) => return Err(e),
             };
             let request = Request::parse(&payload);
             // The payload may hold a password; it is not needed any more.

@@ -33,3 +33,38 @@ impl Shutdown {
         self.is_shutdown = true;
     }
 }
+
+/// SIGTERM and SIGINT, caught from the moment this is made.
+///
+/// Make it before the socket is bound: a signal that arrives between the
+/// bind and the handlers would otherwise kill the process the default way,
+/// leaving its socket file behind (or, in a background job whose SIGINT is
+/// ignored, be lost).
+#[derive(Debug)]
+pub struct Termination {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Termination {
+    /// Installs the handlers. Needs a running Tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// When the handlers cannot be installed.
+    pub fn install() -> std::io::Result<Termination> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Termination {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// Waits for either signal (one that came before this call counts).
+    pub async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
+}

@@ -155,3 +155,98 @@ fn run_against_a_running_daemon() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no LiveAPI socket"));
 }
+
+/// The shipped Perl example needs `Cpanel::LiveAPI`; `liveapid run` makes
+/// its built-in copy findable, with no PERL5LIB from the caller, both
+/// against a running daemon and on a private socket.
+#[test]
+fn run_finds_the_built_in_perl_shim_without_perl5lib() {
+    let account = ScratchAccount::new(&["--min-strength", "60"]);
+    let example = common::repo().join("bindings/perl/examples/passwd_pop.live.pl");
+    let daemon = common::Daemon::serve(&account, &[]);
+    let via_socket = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .args(["run", "--socket"])
+        .arg(&daemon.socket)
+        .arg(&example)
+        .arg("Perl-Shim-Found-41")
+        .env_remove("PERL5LIB")
+        .output()
+        .unwrap();
+    assert!(
+        via_socket.status.success(),
+        "{}",
+        String::from_utf8_lossy(&via_socket.stderr)
+    );
+    assert!(libxcrypt_verifies(
+        "Perl-Shim-Found-41",
+        &account.hash_of("user", "example.com")
+    ));
+    drop(daemon);
+    let private = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .args(["run", "--user", "demo", "--root"])
+        .arg(account.root())
+        .arg("--home")
+        .arg(account.home())
+        .arg(&example)
+        .arg("Perl-Shim-Found-42")
+        .env_remove("PERL5LIB")
+        .output()
+        .unwrap();
+    assert!(
+        private.status.success(),
+        "{}",
+        String::from_utf8_lossy(&private.stderr)
+    );
+    assert!(libxcrypt_verifies(
+        "Perl-Shim-Found-42",
+        &account.hash_of("user", "example.com")
+    ));
+}
+
+/// A PHP script that loads the class the way cPanel scripts do, by name
+/// through the include path, finds the built-in copy.
+#[test]
+fn run_puts_the_php_class_on_the_include_path() {
+    if Command::new("php").arg("-v").output().is_err() {
+        println!("skipped: php is not installed (scripts/test-all installs it)");
+        return;
+    }
+    let account = ScratchAccount::new(&[]);
+    let script = account.dir.path().join("by-name.live.php");
+    std::fs::write(
+        &script,
+        "<?php require_once 'cpanel.php'; $c = new CPANEL(); \
+         $r = $c->uapi('Email', 'count_pops'); $c->end(); \
+         exit($r['cpanelresult']['result']['status'] == 1 ? 5 : 1);\n",
+    )
+    .unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .args(["run", "--user", "demo", "--root"])
+        .arg(account.root())
+        .arg("--home")
+        .arg(account.home())
+        .arg(&script)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(5));
+}
+
+#[test]
+fn run_without_user_or_socket_names_both() {
+    let out = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .args(["run", "script.live.pl"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--user") && stderr.contains("--socket"),
+        "{stderr}"
+    );
+    let help = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .args(["run", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("<--user <USER>|--socket <SOCKET>>"), "{help}");
+}

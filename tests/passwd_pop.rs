@@ -219,11 +219,11 @@ fn every_refusal_has_cpanels_wording_changes_nothing_and_keeps_the_connection() 
 }
 
 #[test]
-fn a_password_with_colon_and_newline_is_stored_safely() {
+fn a_password_with_colon_and_markup_is_stored_safely() {
     let account = ScratchAccount::new(&[]);
     let daemon = Daemon::serve(&account, &[]);
     let mut client = daemon.connect();
-    let tricky = "Str0ng:pass\nword/&<x>\u{e9}";
+    let tricky = "Str0ng:pass word/&<x>\u{e9}";
     let reply = client.uapi(
         "Email",
         "passwd_pop",
@@ -233,6 +233,48 @@ fn a_password_with_colon_and_newline_is_stored_safely() {
     assert_eq!(account.shadow("example.com").lines().count(), 3);
     assert!(libxcrypt_verifies(
         tricky,
+        &account.hash_of("user", "example.com")
+    ));
+}
+
+/// crypt() stops at a NUL and no mail client can send a line break, so a
+/// password holding either could never be typed: refused before hashing,
+/// by every function that takes a password.
+#[test]
+fn passwords_with_nul_or_control_characters_are_refused_everywhere() {
+    let account = ScratchAccount::new(&[]);
+    let daemon = Daemon::serve(&account, &[]);
+    let mut client = daemon.connect();
+    let before = account.full_snapshot();
+    let expected = "The password cannot contain control characters (such as NUL, tab, or a line break): no mail client could send them at login.";
+    for bad in [
+        "Strong-Before\u{0}-After-123",
+        "Strong-Line\nBreak-123",
+        "Strong-Tab\tStop-123",
+        "Strong-Del\u{7f}-123",
+    ] {
+        for (func, args) in [
+            ("passwd_pop", json!({"email": "user", "password": bad})),
+            ("add_pop", json!({"email": "newbox", "password": bad})),
+            ("verify_password", json!({"email": "user", "password": bad})),
+        ] {
+            assert_eq!(client.email_err(func, args), expected, "{func} {bad:?}");
+        }
+        // API2 wraps passwd_pop: the same refusal.
+        let payload = format!(
+            "<cpanelaction>{}</cpanelaction>",
+            json!({"module": "Email", "reqtype": "exec", "func": "passwdpop", "apiversion": 2,
+                   "args": {"email": "user", "domain": "example.com", "password": bad}})
+        );
+        let reply = common::parse_frame(&client.request(payload.as_bytes()));
+        assert_eq!(
+            reply["cpanelresult"]["data"][0]["reason"], expected,
+            "{reply}"
+        );
+    }
+    assert_eq!(account.full_snapshot(), before, "nothing changed");
+    assert!(libxcrypt_verifies(
+        OLD_PASSWORD,
         &account.hash_of("user", "example.com")
     ));
 }

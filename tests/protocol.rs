@@ -75,17 +75,111 @@ fn an_over_long_length_line_ends_the_connection_without_a_reply() {
     assert_eq!(other.request(b"x"), NO_VALID_COMMAND);
 }
 
+/// The refusal of an over-limit request, as the client reads it.
+fn over_limit_refusal(len: &str, max: usize) -> Vec<u8> {
+    let text = format!("The request of {len} bytes is over this server's limit of {max} bytes (liveapid --max-request-bytes); the connection is closed.");
+    format!("<?xml version=\"1.0\" ?>\n<cpanelresult>{{\"apiversion\":\"1\",\"error\":\"{text}\",\"data\":{{\"reason\":\"{text}\",\"result\":\"0\"}},\"type\":\"text\",\"session\":\"closed\"}}</cpanelresult>\n").into_bytes()
+}
+
 #[test]
-fn a_payload_over_the_cap_ends_the_connection_before_it_is_sent() {
+fn a_payload_over_the_cap_is_drained_refused_with_the_limit_and_the_connection_closed() {
     let account = ScratchAccount::new(&[]);
     let daemon = Daemon::serve(&account, &["--max-request-bytes", "1000"]);
     let mut client = daemon.connect();
     assert_eq!(client.request(&[b'x'; 1000]), NO_VALID_COMMAND);
-    client.send(b"1001\n");
-    assert!(client.is_closed(), "refused on the length line alone");
+    // Sent whole, as PHP's fwrite does: the write completes (the daemon
+    // reads and discards it), then the client reads why it was refused.
+    let big = vec![b'y'; 300_000];
+    assert_eq!(client.request(&big), over_limit_refusal("300000", 1000));
+    assert!(client.is_closed());
+    // A length far beyond anything worth draining: refused at once, still readable.
     let mut client = daemon.connect();
     client.send(b"99999999999999999999\n");
+    assert_eq!(
+        client.read_frame(),
+        over_limit_refusal(&u64::MAX.to_string(), 1000)
+    );
     assert!(client.is_closed());
+    // The daemon itself is fine.
+    let mut other = daemon.connect();
+    assert_eq!(other.request(b"x"), NO_VALID_COMMAND);
+    assert!(daemon.output().contains("limit of 1000 bytes"));
+}
+
+/// A signal the instant the socket appears (a service manager or a script
+/// that stops the daemon right after starting it) gives the clean exit:
+/// status 0 and no socket left behind, every time.
+#[test]
+fn a_signal_the_instant_the_socket_appears_gives_the_clean_exit() {
+    let account = ScratchAccount::new(&[]);
+    for round in 0..30 {
+        let signal = if round % 2 == 0 {
+            libc::SIGTERM
+        } else {
+            libc::SIGINT
+        };
+        let socket = account.dir.path().join(format!("race-{round}.sock"));
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_liveapid"))
+            .args(["serve", "--user", "demo", "--root"])
+            .arg(account.root())
+            .arg("--home")
+            .arg(account.home())
+            .arg("--socket")
+            .arg(&socket)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::fs::symlink_metadata(&socket).is_err() {
+            assert!(Instant::now() < deadline, "socket never appeared");
+            std::thread::yield_now();
+        }
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "round {round}: {status}");
+        assert!(!socket.exists(), "round {round}: socket left behind");
+    }
+}
+
+/// Started in the background by a non-interactive shell, the daemon
+/// inherits SIGINT ignored; it still stops cleanly on SIGINT.
+#[test]
+fn an_early_sigint_to_a_background_daemon_is_not_lost() {
+    let account = ScratchAccount::new(&[]);
+    let socket = account.dir.path().join("bg.sock");
+    // 20 rounds; a SIGINT that was lost shows as "lost" (the daemon is then
+    // stopped with SIGTERM so the test cannot hang).
+    let script = format!(
+        "for round in $(seq 20); do\n\
+           {bin} serve --user demo --root {root} --home {home} --socket {sock} >/dev/null 2>&1 &\n\
+           pid=$!\n\
+           while [ ! -S {sock} ]; do :; done\n\
+           kill -INT $pid\n\
+           for t in $(seq 40); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done\n\
+           if kill -0 $pid 2>/dev/null; then echo lost; kill -TERM $pid; fi\n\
+           wait $pid\n\
+           echo status=$?\n\
+         done",
+        bin = env!("CARGO_BIN_EXE_liveapid"),
+        root = account.root().display(),
+        home = account.home().display(),
+        sock = socket.display(),
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("lost"), "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|l| *l == "status=0").count(),
+        20,
+        "{stdout}"
+    );
+    assert!(!socket.exists());
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use common::{Client, Daemon, ScratchAccount};
-use liveapid::protocol::ReplyFrame;
+use liveapid::protocol::{Inbound, ReplyFrame};
 use serde_json::Value;
 
 fn vectors() -> HashMap<String, Vec<u8>> {
@@ -118,10 +118,9 @@ fn every_client_vector_is_understood() {
     {
         let mut codec = LiveApiCodec::default();
         let mut buf = bytes::BytesMut::from(&bytes[..]);
-        let payload = codec
-            .decode(&mut buf)
-            .unwrap()
-            .unwrap_or_else(|| panic!("{id}: incomplete"));
+        let Some(Inbound::Request(payload)) = codec.decode(&mut buf).unwrap() else {
+            panic!("{id}: incomplete or refused");
+        };
         assert!(
             buf.is_empty(),
             "{id}: the length must cover the payload exactly"

@@ -11,7 +11,8 @@ use clap::{Args, Parser, Subcommand};
 use liveapid::account::AccountLocator;
 use liveapid::after_change::AfterChange;
 use liveapid::server::{self, ServerOptions};
-use liveapid::{demo, socket, Engine, Error, Result};
+use liveapid::shutdown::Termination;
+use liveapid::{demo, shims, socket, Engine, Error, Result};
 
 #[derive(Parser)]
 #[command(
@@ -50,10 +51,14 @@ enum Command {
     },
     /// Run a live script (.php, .pl or any executable) against an account,
     /// with CPANEL_CONNECT_SOCKET and CPANEL_PHPCONNECT_SOCKET set, as cPanel
-    /// runs .live.php/.live.pl scripts. Exits with the script's status.
+    /// runs .live.php/.live.pl scripts. Give --user (serve that account on a
+    /// private socket for the script's lifetime) or --socket (use a running
+    /// daemon). The built-in Perl shim is on PERL5LIB and the PHP class on
+    /// PHP's include_path. Exits with the script's status.
+    #[command(group(clap::ArgGroup::new("target").required(true).args(["user", "socket"])))]
     Run {
-        /// Use this running daemon's socket instead of serving the account
-        /// on a private socket for the script's lifetime.
+        /// Use this running daemon's socket instead of serving an account
+        /// (give --user or --socket).
         #[arg(long, conflicts_with = "user")]
         socket: Option<PathBuf>,
         #[command(flatten)]
@@ -79,8 +84,8 @@ struct AccountArgs {
 
 #[derive(Args)]
 struct OptionalAccountArgs {
-    /// The cPanel account to serve for the script.
-    #[arg(long, required_unless_present = "socket")]
+    /// The cPanel account to serve for the script (give --user or --socket).
+    #[arg(long)]
     user: Option<String>,
     /// The account's home directory [default: from ROOT/etc/passwd].
     #[arg(long)]
@@ -148,7 +153,7 @@ async fn run(command: Command) -> Result<ExitCode> {
             let path = socket.unwrap_or_else(|| socket::default_path(&account.user));
             let options = server.options()?;
             let engine = Engine::new(locator).with_after_change(server.after_change()?);
-            serve(engine, &path, options, None).await?;
+            serve(engine, &path, options).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { dir, socket } => run_demo(dir, socket).await,
@@ -185,54 +190,19 @@ fn seconds(flag: &str, value: f64) -> Result<Duration> {
         .ok_or_else(|| Error::Config(format!("{flag} must be a positive number of seconds")))
 }
 
-/// Binds `path` and serves until a signal (or until `until` completes).
-async fn serve(
-    engine: Engine,
-    path: &Path,
-    options: ServerOptions,
-    until: Option<tokio::sync::oneshot::Receiver<()>>,
-) -> Result<()> {
+/// Binds `path` and serves until SIGTERM or SIGINT.
+async fn serve(engine: Engine, path: &Path, options: ServerOptions) -> Result<()> {
+    // Before the bind, so that a signal the instant the socket exists is caught.
+    let mut termination = Termination::install()?;
     let (listener, socket_file) = socket::bind(path)?;
     tracing::info!(socket = %socket_file.path().display(), user = engine_user(&engine), "listening");
-    let stop = async {
-        match until {
-            Some(rx) => {
-                tokio::select! {
-                    _ = rx => {}
-                    r = termination() => r?,
-                }
-            }
-            None => termination().await?,
-        }
-        Ok::<(), Error>(())
-    };
-    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel();
-    let stop = async move {
-        let r = stop.await;
-        let _ = stopped_tx.send(r);
-    };
-    server::run(listener, Arc::new(engine), options, stop).await;
+    server::run(listener, Arc::new(engine), options, termination.recv()).await;
     drop(socket_file); // removes the socket file
-    match stopped_rx.await {
-        Ok(r) => r,
-        Err(_) => Ok(()),
-    }
+    Ok(())
 }
 
 fn engine_user(engine: &Engine) -> String {
     engine.account().map(|a| a.user).unwrap_or_default()
-}
-
-/// SIGTERM or SIGINT.
-async fn termination() -> Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    Ok(())
 }
 
 async fn run_demo(dir: Option<PathBuf>, socket_path: Option<PathBuf>) -> Result<ExitCode> {
@@ -274,7 +244,7 @@ async fn run_demo(dir: Option<PathBuf>, socket_path: Option<PathBuf>) -> Result<
     println!("Press Ctrl-C to stop.");
     let engine = Engine::new(locator);
     demo::add_mailbox(&engine).await?;
-    serve(engine, &path, ServerOptions::default(), None).await?;
+    serve(engine, &path, ServerOptions::default()).await?;
     println!("liveapid demo: stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -284,22 +254,24 @@ async fn run_script(
     account: OptionalAccountArgs,
     script: Vec<String>,
 ) -> Result<ExitCode> {
-    let (program, args) = interpreter(&script);
-    match socket_path {
-        Some(path) => {
+    // Caught from the start: an interrupted run still removes its private socket.
+    let termination = Termination::install()?;
+    let scratch = tempfile::Builder::new().prefix("liveapid-run-").tempdir()?;
+    let shims = shims::install(scratch.path())?;
+    let script = Script::new(&script, &shims);
+    match (socket_path, account.user) {
+        (Some(path), _) => {
             if !path.exists() {
                 return Err(Error::Config(format!(
                     "no LiveAPI socket at {}; start one with `liveapid serve` or `liveapid demo`",
                     path.display()
                 )));
             }
-            spawn_script(&program, &args, &path).await
+            script.run(&path, termination).await
         }
-        None => {
-            let user = account.user.expect("clap requires --user without --socket");
+        (None, Some(user)) => {
             let locator = AccountLocator::new(&user, &account.root, account.home.as_deref())?;
-            let dir = tempfile::Builder::new().prefix("liveapid-run-").tempdir()?;
-            let path = dir.path().join("live.sock");
+            let path = scratch.path().join("live.sock");
             let (listener, _socket_file) = socket::bind(&path)?;
             let engine = Arc::new(Engine::new(locator));
             let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -311,43 +283,98 @@ async fn run_script(
                     let _ = stop_rx.await;
                 },
             ));
-            let status = spawn_script(&program, &args, &path).await;
+            let status = script.run(&path, termination).await;
             let _ = stop_tx.send(());
             let _ = server.await;
             status
         }
+        (None, None) => Err(Error::Config(
+            "give --user (serve an account for the script) or --socket (use a running daemon)"
+                .into(),
+        )),
     }
 }
 
-/// `php SCRIPT` for PHP files, `perl SCRIPT` for Perl files, the script
-/// itself otherwise.
-fn interpreter(script: &[String]) -> (String, Vec<String>) {
-    let path = &script[0];
-    let lower = path.to_ascii_lowercase();
-    let by = |program: &str| (program.to_owned(), script.to_vec());
-    if lower.ends_with(".php") || lower.ends_with(".livephp") {
-        by("php")
-    } else if lower.ends_with(".pl") || lower.ends_with(".livepl") {
-        by("perl")
-    } else {
-        (path.clone(), script[1..].to_vec())
-    }
+/// A live script and how to start it.
+struct Script {
+    program: String,
+    args: Vec<String>,
+    perl5lib: std::ffi::OsString,
 }
 
-async fn spawn_script(program: &str, args: &[String], socket_path: &Path) -> Result<ExitCode> {
-    let status = tokio::process::Command::new(program)
-        .args(args)
-        .env("CPANEL_CONNECT_SOCKET", socket_path)
-        .env("CPANEL_PHPCONNECT_SOCKET", socket_path)
-        .status()
-        .await
-        .map_err(|e| Error::Config(format!("cannot run {program}: {e}")))?;
-    Ok(match status.code() {
-        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
-        None => {
-            use std::os::unix::process::ExitStatusExt;
-            // Killed by a signal: the shell's convention, 128 + signal.
-            ExitCode::from(128u8.saturating_add(status.signal().unwrap_or(0) as u8))
+impl Script {
+    /// `php SCRIPT` for PHP files (with the shim's directory on the include
+    /// path), `perl SCRIPT` for Perl files, the script itself otherwise.
+    fn new(script: &[String], shims: &shims::ShimPaths) -> Script {
+        let path = &script[0];
+        let lower = path.to_ascii_lowercase();
+        let (program, args) = if lower.ends_with(".php") || lower.ends_with(".livephp") {
+            let mut args = php_include_path(&shims.php_dir)
+                .map(|p| vec!["-d".to_owned(), format!("include_path={p}")])
+                .unwrap_or_default();
+            args.extend(script.iter().cloned());
+            ("php".to_owned(), args)
+        } else if lower.ends_with(".pl") || lower.ends_with(".livepl") {
+            ("perl".to_owned(), script.to_vec())
+        } else {
+            (path.clone(), script[1..].to_vec())
+        };
+        let perl5lib = shims::perl5lib(&shims.perl_lib, std::env::var_os("PERL5LIB").as_deref());
+        Script {
+            program,
+            args,
+            perl5lib,
         }
-    })
+    }
+
+    /// Runs the script against `socket_path`; its exit status. A SIGTERM or
+    /// SIGINT to liveapid is passed on to the script, and liveapid waits for it.
+    async fn run(&self, socket_path: &Path, mut termination: Termination) -> Result<ExitCode> {
+        let mut child = tokio::process::Command::new(&self.program)
+            .args(&self.args)
+            .env("CPANEL_CONNECT_SOCKET", socket_path)
+            .env("CPANEL_PHPCONNECT_SOCKET", socket_path)
+            .env("PERL5LIB", &self.perl5lib)
+            .spawn()
+            .map_err(|e| Error::Config(format!("cannot run {}: {e}", self.program)))?;
+        let status = tokio::select! {
+            status = child.wait() => status,
+            () = termination.recv() => {
+                if let Some(pid) = child.id() {
+                    // SAFETY: kill(2) on our own child's pid; no memory is passed.
+                    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+                }
+                child.wait().await
+            }
+        }
+        .map_err(|e| Error::Config(format!("cannot wait for {}: {e}", self.program)))?;
+        Ok(match status.code() {
+            Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+            None => {
+                use std::os::unix::process::ExitStatusExt;
+                // Killed by a signal: the shell's convention, 128 + signal.
+                ExitCode::from(128u8.saturating_add(status.signal().unwrap_or(0) as u8))
+            }
+        })
+    }
+}
+
+/// PHP's include path with `dir` added after `.`; `None` when PHP cannot
+/// say what its own path is (the script then runs with PHP's default).
+fn php_include_path(dir: &Path) -> Option<String> {
+    let out = std::process::Command::new("php")
+        .args(["-r", "echo get_include_path();"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let current = String::from_utf8(out.stdout).ok()?;
+    let rest: Vec<&str> = current
+        .split(':')
+        .filter(|p| *p != "." && !p.is_empty())
+        .collect();
+    let mut parts = vec![".".to_owned(), dir.display().to_string()];
+    parts.extend(rest.iter().map(|p| (*p).to_owned()));
+    Some(parts.join(":"))
 }

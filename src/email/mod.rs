@@ -7,6 +7,7 @@ pub mod hash;
 pub mod line_file;
 pub mod mailbox;
 pub mod maildir;
+pub mod password;
 pub mod quota;
 pub mod shadow;
 pub mod strength;

@@ -8,8 +8,10 @@
 //! ```
 //!
 //! The decoder is bounded by construction: a length line longer than
-//! [`MAX_LENGTH_LINE`] or a declared payload over the configured cap ends the
-//! connection before a single payload byte is buffered (spec C1).
+//! [`MAX_LENGTH_LINE`] ends the connection, and a declared payload over the
+//! configured cap is never buffered (docs/protocol.md C1). Its bytes are read
+//! and thrown away (up to [`DRAIN_LIMIT`]) so that the client's write
+//! completes and it can read the refusal the server then sends.
 
 use bytes::{Buf, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
@@ -24,15 +26,40 @@ pub const MAX_LENGTH_LINE: usize = 20;
 /// Default cap on one request's payload: 1 MiB. A `passwd_pop` is ~200 bytes.
 pub const DEFAULT_MAX_PAYLOAD: usize = 1 << 20;
 
+/// The most bytes of an over-limit request that are read and discarded
+/// before the refusal goes out. A client that declares more gets the
+/// refusal at once; its write may then fail, but the frame is already in
+/// its socket for it to read.
+pub const DRAIN_LIMIT: u64 = 64 << 20;
+
+/// What the decoder found in the byte stream.
+#[derive(Debug, PartialEq)]
+pub enum Inbound {
+    /// One whole request payload.
+    Request(BytesMut),
+    /// A request declared `len` bytes, over the cap of `max`; its payload
+    /// (if not over [`DRAIN_LIMIT`]) has been discarded. The session must end.
+    Oversized { len: u64, max: usize },
+}
+
 /// Splits the byte stream into request payloads and writes reply frames.
 #[derive(Debug)]
 pub struct LiveApiCodec {
     max_payload: usize,
-    /// Payload length read from the last length line, while its bytes arrive.
-    pending_len: Option<usize>,
+    state: State,
     /// How far the length line has been scanned for LF, so each call only
     /// looks at new bytes.
     scanned: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum State {
+    /// Waiting for a length line.
+    LengthLine,
+    /// The payload of this many bytes is arriving.
+    Payload(usize),
+    /// Throwing away `remaining` bytes of an over-limit request of `len`.
+    Discard { remaining: u64, len: u64 },
 }
 
 impl LiveApiCodec {
@@ -40,12 +67,13 @@ impl LiveApiCodec {
     pub fn new(max_payload: usize) -> Self {
         LiveApiCodec {
             max_payload,
-            pending_len: None,
+            state: State::LengthLine,
             scanned: 0,
         }
     }
 
-    fn parse_length_line(&self, line: &[u8]) -> Result<usize> {
+    /// The declared payload length (not yet checked against the cap).
+    fn parse_length_line(line: &[u8]) -> Result<u64> {
         let digits = trim_ascii(line);
         if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
             return Err(Error::BadLengthLine);
@@ -59,13 +87,18 @@ impl LiveApiCodec {
             // The real server leaves its loop on 0; so do we.
             return Err(Error::BadLengthLine);
         }
-        if len > self.max_payload as u128 {
-            return Err(Error::PayloadTooLarge {
-                len: u64::try_from(len).unwrap_or(u64::MAX),
-                max: self.max_payload,
-            });
+        Ok(u64::try_from(len).unwrap_or(u64::MAX))
+    }
+
+    /// The state after a length line declaring `len` bytes.
+    fn after_length_line(&self, len: u64) -> State {
+        match usize::try_from(len) {
+            Ok(n) if n <= self.max_payload => State::Payload(n),
+            _ => State::Discard {
+                remaining: if len <= DRAIN_LIMIT { len } else { 0 },
+                len,
+            },
         }
-        Ok(len as usize)
     }
 }
 
@@ -76,47 +109,64 @@ impl Default for LiveApiCodec {
 }
 
 impl Decoder for LiveApiCodec {
-    type Item = BytesMut;
+    type Item = Inbound;
     type Error = Error;
 
-    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<BytesMut>> {
-        let len = match self.pending_len {
-            Some(len) => len,
-            None => {
-                let start = self.scanned.min(buf.len());
-                let Some(offset) = buf[start..].iter().position(|&b| b == b'\n') else {
-                    self.scanned = buf.len();
-                    if buf.len() > MAX_LENGTH_LINE {
-                        return Err(Error::LengthLineTooLong {
-                            max: MAX_LENGTH_LINE,
-                        });
-                    }
-                    return Ok(None);
-                };
-                let newline = start + offset;
-                self.scanned = 0;
-                if newline > MAX_LENGTH_LINE {
+    fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Inbound>> {
+        if let State::LengthLine = self.state {
+            let start = self.scanned.min(buf.len());
+            let Some(offset) = buf[start..].iter().position(|&b| b == b'\n') else {
+                self.scanned = buf.len();
+                if buf.len() > MAX_LENGTH_LINE {
                     return Err(Error::LengthLineTooLong {
                         max: MAX_LENGTH_LINE,
                     });
                 }
-                let len = self.parse_length_line(&buf[..newline])?;
-                buf.advance(newline + 1);
-                self.pending_len = Some(len);
-                len
+                return Ok(None);
+            };
+            let newline = start + offset;
+            self.scanned = 0;
+            if newline > MAX_LENGTH_LINE {
+                return Err(Error::LengthLineTooLong {
+                    max: MAX_LENGTH_LINE,
+                });
             }
-        };
-        if buf.len() < len {
-            buf.reserve(len - buf.len());
-            return Ok(None);
+            let len = Self::parse_length_line(&buf[..newline])?;
+            buf.advance(newline + 1);
+            self.state = self.after_length_line(len);
         }
-        self.pending_len = None;
-        Ok(Some(buf.split_to(len)))
+        match self.state {
+            State::LengthLine => Ok(None),
+            State::Payload(len) => {
+                if buf.len() < len {
+                    buf.reserve(len - buf.len());
+                    return Ok(None);
+                }
+                self.state = State::LengthLine;
+                Ok(Some(Inbound::Request(buf.split_to(len))))
+            }
+            State::Discard { remaining, len } => {
+                let n = remaining.min(buf.len() as u64);
+                buf.advance(n as usize);
+                if n < remaining {
+                    self.state = State::Discard {
+                        remaining: remaining - n,
+                        len,
+                    };
+                    return Ok(None);
+                }
+                self.state = State::LengthLine;
+                Ok(Some(Inbound::Oversized {
+                    len,
+                    max: self.max_payload,
+                }))
+            }
+        }
     }
 
     /// EOF ends the session quietly, wherever it falls: a client that sends
     /// an unprefixed shutdown and closes relies on it (spec §6, vectors §12).
-    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<BytesMut>> {
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Inbound>> {
         match self.decode(buf)? {
             Some(frame) => Ok(Some(frame)),
             None => {
@@ -158,7 +208,11 @@ fn trim_ascii(bytes: &[u8]) -> &[u8] {
 mod tests {
     use super::*;
 
-    fn decode_all(codec: &mut LiveApiCodec, chunks: &[&[u8]]) -> Vec<Result<Option<BytesMut>>> {
+    fn request(bytes: &[u8]) -> Option<Inbound> {
+        Some(Inbound::Request(BytesMut::from(bytes)))
+    }
+
+    fn decode_all(codec: &mut LiveApiCodec, chunks: &[&[u8]]) -> Vec<Result<Option<Inbound>>> {
         let mut buf = BytesMut::new();
         let mut out = Vec::new();
         for chunk in chunks {
@@ -182,7 +236,9 @@ mod tests {
         let frames: Vec<_> = out.into_iter().filter_map(|r| r.unwrap()).collect();
         assert_eq!(
             frames,
-            vec![BytesMut::from(&b"<cpaneljson enable=\"1\">"[..])]
+            vec![Inbound::Request(BytesMut::from(
+                &b"<cpaneljson enable=\"1\">"[..]
+            ))]
         );
     }
 
@@ -190,8 +246,8 @@ mod tests {
     fn decodes_back_to_back_requests_with_no_separator() {
         let mut codec = LiveApiCodec::default();
         let mut buf = BytesMut::from(&b"3\nabc2\nde"[..]);
-        assert_eq!(codec.decode(&mut buf).unwrap().unwrap(), &b"abc"[..]);
-        assert_eq!(codec.decode(&mut buf).unwrap().unwrap(), &b"de"[..]);
+        assert_eq!(codec.decode(&mut buf).unwrap(), request(b"abc"));
+        assert_eq!(codec.decode(&mut buf).unwrap(), request(b"de"));
         assert!(codec.decode(&mut buf).unwrap().is_none());
     }
 
@@ -199,7 +255,7 @@ mod tests {
     fn accepts_cr_and_spaces_around_the_digits() {
         let mut codec = LiveApiCodec::default();
         let mut buf = BytesMut::from(&b" 3 \r\nabc"[..]);
-        assert_eq!(codec.decode(&mut buf).unwrap().unwrap(), &b"abc"[..]);
+        assert_eq!(codec.decode(&mut buf).unwrap(), request(b"abc"));
     }
 
     #[test]
@@ -225,18 +281,40 @@ mod tests {
     }
 
     #[test]
-    fn oversized_payload_is_refused_without_buffering_it() {
+    fn oversized_payload_is_discarded_in_bursts_then_reported() {
         let mut codec = LiveApiCodec::new(100);
-        let mut buf = BytesMut::from(&b"101\n"[..]);
-        assert!(matches!(
-            codec.decode(&mut buf),
-            Err(Error::PayloadTooLarge { len: 101, max: 100 })
-        ));
+        let mut buf = BytesMut::from(&b"150\n"[..]);
+        assert_eq!(codec.decode(&mut buf).unwrap(), None);
+        for _ in 0..2 {
+            buf.extend_from_slice(&[b'x'; 70]);
+            assert_eq!(codec.decode(&mut buf).unwrap(), None);
+            assert!(buf.is_empty(), "discarded bytes are not kept");
+        }
+        buf.extend_from_slice(b"x");
+        // The request's last 10 bytes and the next request's first bytes.
+        buf.extend_from_slice(&b"xxxxxxxxx3\nab"[..]);
+        assert_eq!(
+            codec.decode(&mut buf).unwrap(),
+            Some(Inbound::Oversized { len: 150, max: 100 })
+        );
+        assert_eq!(
+            &buf[..],
+            b"3\nab",
+            "only the over-limit request is thrown away"
+        );
+    }
+
+    #[test]
+    fn an_absurd_length_is_reported_at_once_without_buffering() {
+        let mut codec = LiveApiCodec::new(100);
         let mut buf = BytesMut::from(&b"99999999999999999999\n"[..]);
-        assert!(matches!(
-            codec.decode(&mut buf),
-            Err(Error::PayloadTooLarge { .. })
-        ));
+        assert_eq!(
+            codec.decode(&mut buf).unwrap(),
+            Some(Inbound::Oversized {
+                len: u64::MAX,
+                max: 100
+            })
+        );
         assert!(buf.capacity() < 1000);
     }
 

@@ -5,6 +5,6 @@ pub mod codec;
 pub mod frame;
 pub mod request;
 
-pub use codec::LiveApiCodec;
+pub use codec::{Inbound, LiveApiCodec};
 pub use frame::ReplyFrame;
 pub use request::{Action, ApiVersion, RawArgs, ReqType, Request};

@@ -5,7 +5,7 @@ use zeroize::Zeroizing;
 
 use crate::account::Account;
 use crate::api::args::Args;
-use crate::email::{hash, mailbox, strength, DomainFiles, MailAddress};
+use crate::email::{hash, mailbox, password, strength, DomainFiles, MailAddress};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
@@ -30,6 +30,7 @@ pub(super) async fn off_thread<T: Send + 'static>(
 /// The `$6$` hash of a new password, once it reaches the server's minimum
 /// strength.
 pub(super) async fn hash_new_password(account: &Account, password: &str) -> Result<String> {
+    password::check_characters(password)?;
     let required = account.config.min_mailbox_strength;
     if strength::strength(password.as_bytes()) < required {
         return Err(Error::WeakPassword(required));

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 use super::common;
 use crate::api::args::Args;
 use crate::api::result::UapiResult;
-use crate::email::hash;
+use crate::email::{hash, password};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 /// stored hash of a scheme liveapid cannot check.
 pub async fn verify_password(engine: &Engine, args: &Args) -> Result<UapiResult> {
     args.require(&["email", "password"])?;
+    password::check_characters(args.get("password")?.unwrap_or_default())?;
     let (account, address) = common::address(engine, args)?;
     let record = common::record(engine, &account, &address).await?;
     let stored = record.stored_hash.clone().unwrap_or_default();
