@@ -1,5 +1,5 @@
 //! The real consumer: a private Dovecot reads the account's shadow file, and
-//! must accept each new password and refuse the old one (spec/INTEGRATION.md).
+//! must accept each new password and refuse the old one (docs/email.md §9.10).
 //!
 //! Passwords are changed through the PHP and Perl shims, as a user's script
 //! would. Dovecot's auth process runs as the `dovecot` user, so these tests

@@ -1,4 +1,4 @@
-//! The byte-exact exchanges of spec/VECTORS.md, read from the shared golden
+//! The byte-exact exchanges of tests/golden/ (docs/protocol.md), read from the golden
 //! files that the Perl and PHP suites read too.
 
 mod common;

@@ -14,7 +14,7 @@
  *     ));
  *     if ($r['cpanelresult']['result']['status']) { ... }
  *
- * Wire format (see spec PROTOCOL.md):
+ * Wire format (docs/protocol.md in the liveapid repository):
  *
  *     request:  <decimal byte length> LF <payload>
  *     reply:    <?xml version="1.0" ?> LF <cpanelresult>JSON</cpanelresult> LF
@@ -35,6 +35,12 @@
  *    cannot be encoded as JSON throw InvalidArgumentException (nothing is sent).
  *    After a socket or protocol error the session is closed: later calls
  *    throw RuntimeException instead of reading a reply meant for another call.
+ *  - A reply whose JSON object has "session":"closed" (liveapid sends it for
+ *    a request over its --max-request-bytes, then closes the connection)
+ *    throws CPANEL_SocketException with the engine's error text and code
+ *    EMSGSIZE, and closes the session. When the engine closes before the
+ *    request is fully written, the write fails (EPIPE, ECONNRESET); the
+ *    engine's frame, if one is waiting, gives the message instead.
  *  - Reads have an idle timeout (default: the `default_socket_timeout` ini
  *    value, see set_timeout()). It throws instead of returning stale data.
  *  - The debug log never contains the value of an argument whose name
@@ -51,7 +57,9 @@
  * The socket to the cPanel engine failed: connect, send, receive, timeout,
  * or the engine closed the connection. The code is the OS errno where the
  * failure has one (ENOENT, ECONNREFUSED, EPIPE, ECONNRESET, ETIMEDOUT, ...),
- * 0 for a clean end of stream at the wrong moment.
+ * 0 for a clean end of stream at the wrong moment, EMSGSIZE (90) when the
+ * engine closed the session with a "session":"closed" reply (a request over
+ * its size limit); the message is then the engine's own text.
  */
 class CPANEL_SocketException extends RuntimeException
 {
@@ -97,7 +105,14 @@ class CPANEL
     const EPIPE = 32;
     const ENAMETOOLONG = 36;
     const ECONNRESET = 104;
+    const EMSGSIZE = 90;
     const ETIMEDOUT = 110;
+
+    /**
+     * Seconds to wait, after a failed write, for the frame in which the
+     * engine says why it closed the connection.
+     */
+    const CLOSING_FRAME_WAIT = 1.0;
 
     /**
      * 1 while the session is open, 0 after end() or a fatal error (public, as
@@ -475,7 +490,8 @@ class CPANEL
      *
      * @return array|null The reply, always with a top-level 'cpanelresult'
      * @throws RuntimeException if the session is closed
-     * @throws CPANEL_SocketException on a socket failure or timeout (the session is then closed)
+     * @throws CPANEL_SocketException on a socket failure or timeout, or when the
+     *         engine ends the session ("session":"closed", code EMSGSIZE); the session is then closed
      * @throws CPANEL_ProtocolException if the reply is not a LiveAPI frame (the session is then closed)
      */
     public function exec($code, $skip_return = 0)
@@ -492,6 +508,10 @@ class CPANEL
             $frame = $this->readFrame();
             if ($this->_debug_level) {
                 $this->debug_log(1, '(exec) RECV:' . self::redactSecrets($frame));
+            }
+            $closing = self::closingText($frame);
+            if ($closing !== null) {
+                throw new CPANEL_SocketException($closing, self::EMSGSIZE);
             }
             if ($skip_return) {
                 return null;
@@ -728,7 +748,8 @@ class CPANEL
      * @param string $payload The request payload
      *
      * @return void
-     * @throws CPANEL_SocketException on a write error (code: errno) or timeout
+     * @throws CPANEL_SocketException on a write error (code: errno) or timeout;
+     *         code EMSGSIZE with the engine's text when it closed the session
      */
     private function send($payload)
     {
@@ -740,9 +761,16 @@ class CPANEL
                 return fwrite($this->socket, $data);
             }, $error);
             if ($written === false) {
+                $errno = self::errnoOf($error, self::EPIPE);
+                // The engine may have refused the request (too big) and closed
+                // before reading all of it; its reason is then waiting here.
+                $closing = ($errno === self::EPIPE || $errno === self::ECONNRESET) ? $this->closingFrameText() : null;
+                if ($closing !== null) {
+                    throw new CPANEL_SocketException($closing, self::EMSGSIZE);
+                }
                 throw new CPANEL_SocketException(
                     'Cannot send the request to the cPanel engine: ' . self::describeError($error, 'write failed'),
-                    self::errnoOf($error, self::EPIPE)
+                    $errno
                 );
             }
             $data = (string) substr($data, $written);
@@ -787,6 +815,43 @@ class CPANEL
         $this->buffer = (string) substr($this->buffer, $length);
         $this->scanned = 0;
         return $frame;
+    }
+
+    /**
+     * After a failed write, read the frame the engine may have sent before
+     * it closed, waiting at most CLOSING_FRAME_WAIT seconds.
+     *
+     * @return string|null The engine's text if that frame says "session":"closed", else null
+     */
+    private function closingFrameText()
+    {
+        $deadline = microtime(true) + self::CLOSING_FRAME_WAIT;
+        while (strpos($this->buffer, '</cpanelresult>') === false) {
+            $left = $deadline - microtime(true);
+            if ($left <= 0) {
+                return null;
+            }
+            $read = array($this->socket);
+            $write = $except = array();
+            $error = null;
+            $ready = self::quietly(function () use (&$read, &$write, &$except, $left) {
+                return stream_select($read, $write, $except, (int) floor($left), (int) (($left - floor($left)) * 1000000));
+            }, $error);
+            if ($ready === false && strpos((string) $error, '[' . self::EINTR . ']') !== false) {
+                continue;
+            }
+            if (!$ready) {
+                return null;
+            }
+            $chunk = self::quietly(function () {
+                return fread($this->socket, self::READ_CHUNK);
+            }, $error);
+            if ($chunk === false || $chunk === '') {
+                return null;
+            }
+            $this->buffer .= $chunk;
+        }
+        return self::closingText($this->buffer);
     }
 
     /**
@@ -1099,6 +1164,36 @@ class CPANEL
             return $decoded;
         }
         return array('cpanelresult' => $decoded);
+    }
+
+    /**
+     * The engine's text if a frame ends the session ("session":"closed" in
+     * its top-level JSON object), else null.
+     *
+     * Whatever else the frame holds is left to decodeFrame().
+     *
+     * @param string $frame Bytes of one reply frame
+     *
+     * @return string|null The error text (or a generic one when it has none)
+     */
+    private static function closingText($frame)
+    {
+        $open = strpos($frame, '<cpanelresult>');
+        $close = strpos($frame, '</cpanelresult>');
+        if ($open === false || $close === false || $close < $open) {
+            return null;
+        }
+        $json = trim(substr($frame, $open + 14, $close - $open - 14));
+        $reply = json_decode($json, true);
+        if (!is_array($reply) || !isset($reply['session']) || $reply['session'] !== 'closed') {
+            return null;
+        }
+        foreach (array(isset($reply['error']) ? $reply['error'] : null, isset($reply['data']['reason']) ? $reply['data']['reason'] : null) as $text) {
+            if (is_string($text) && $text !== '') {
+                return $text;
+            }
+        }
+        return 'The cPanel engine closed the session.';
     }
 
     /**

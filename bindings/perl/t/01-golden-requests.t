@@ -11,7 +11,7 @@ use LiveAPITest::Paths qw(golden_vectors);
 use LiveAPITest::Util qw(canonical_json parse_request);
 
 # What the shim sends must be what the official Perl module sends (the
-# "Perl" client vectors of VECTORS.md). Perl hash order is random, so the
+# "Perl" client vectors of tests/golden/vectors.json). Perl hash order is random, so the
 # JSON requests are compared as declared length + decoded structure; the
 # structure is compared through canonical JSON, so that the number 1 and the
 # string "1" differ. Requests without JSON are compared byte for byte.

@@ -11,7 +11,7 @@ use LiveAPITest::FakeServer ();
 use LiveAPITest::Paths qw(golden_vectors);
 use LiveAPITest::Util qw(same_json);
 
-# Every server frame of VECTORS.md (section 11 is a split write sequence,
+# Every server frame of tests/golden/vectors.json (section 11 is a split write sequence,
 # tested on its own below) must decode to the structure the official client
 # returns: always one top-level "cpanelresult", wrapped by the client unless
 # the server wrapped it already, strings as UTF-8 byte strings (with the

@@ -9,7 +9,7 @@ use Cpanel::LiveAPI ();
 use LiveAPITest::ReferenceServer ();
 use LiveAPITest::Util qw(same_json);
 
-# Every reply form of the reference server (shared/tools/cpanel-like-server.py),
+# Every reply form of the reference server (tests/support/reference-server),
 # with its default settings, through the public methods.
 
 if ( my $why = LiveAPITest::ReferenceServer->unavailable_reason ) {

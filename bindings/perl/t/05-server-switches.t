@@ -12,7 +12,7 @@ use LiveAPITest::ReferenceServer ();
 use LiveAPITest::Util qw(same_json);
 
 # The reference server's switches reproduce the reply variations of
-# PROTOCOL.md section 9; the official Perl client broke on some of them
+# docs/protocol.md section 9; the official Perl client broke on some of them
 # (pretty-printed wrapped replies, 32 KiB boundary sizes), this one must not.
 
 if ( my $why = LiveAPITest::ReferenceServer->unavailable_reason ) {

@@ -11,7 +11,7 @@ use LiveAPITest::FakeServer ();
 use LiveAPITest::ReferenceServer ();
 use LiveAPITest::Util qw(frame parse_request same_json);
 
-# Strings on the wire and in results (PROTOCOL.md sections 2 and 7, Perl).
+# Strings on the wire and in results (docs/protocol.md sections 2 and 7, Perl).
 #
 # Requests: a byte string (UTF8 flag off) goes out as its bytes, as with the
 # official module: UTF-8 bytes as UTF-8, a Latin-1 byte as that byte. A

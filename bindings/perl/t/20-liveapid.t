@@ -227,6 +227,19 @@ subtest 'examples/passwd_pop.live.pl against liveapid' => sub {
     ok( accepts_bytes( $argv_password, $daemon->shadow_hash( 'example.com', 'user' ) ), 'crypt() accepts those bytes' );
 };
 
+subtest 'a request over --max-request-bytes dies with the daemon text and closes the session' => sub {
+    my $small = LiveAPITest::Liveapid->start( min_strength => 60, serve_options => [ '--max-request-bytes', '4096' ] );
+    my $api   = Cpanel::LiveAPI->new( { socket => $small->socket, timeout => 5 } );
+    is( $api->uapi( 'Email', 'list_pops', { regex => 'x' } )->{cpanelresult}{result}{status}, 1, 'a small call works' );
+    ok( !eval { $api->uapi( 'Email', 'list_pops', { regex => 'x' x 10000 } ); 1 }, 'a 10000-byte argument dies' );
+    like( $@, qr/\ACpanel::LiveAPI: .*limit of 4096 bytes/, 'with the daemon text' );
+    ok( !$api->{connected}, 'the connection is marked closed' );
+    ok( $api->end, 'end() returns' );
+    ok( !eval { $api->cpanelprint('$user'); 1 }, 'a later call dies' );
+    like( $@, qr/The Live Socket has closed/, 'as on a closed session' );
+    ok( defined $small->stop, 'that daemon stops on SIGTERM' );
+};
+
 subtest 'SIGTERM stops the daemon' => sub {
     my $status = $daemon->stop;
     ok( defined $status, 'exited without SIGKILL' );

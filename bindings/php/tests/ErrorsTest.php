@@ -241,6 +241,27 @@ final class ErrorsTest extends LiveApiTestCase
         }
     }
 
+    /**
+     * A write that fails with no explanation waiting in the socket is still
+     * the plain socket error (the engine's "session":"closed" text is only
+     * used when it sent one).
+     */
+    public function testFailedWriteWithoutAClosingFrameIsASocketError(): void
+    {
+        $this->startScriptedServer([GoldenVectors::bytes('1-server-1')], ['hang_up_at' => 1]);
+        $cpanel = new CPANEL();
+        $cpanel->set_timeout(5);
+
+        try {
+            $cpanel->uapi('Test', 'echo', array('blob' => str_repeat('x', 1 << 20)));
+            $this->fail('a request to an engine that hung up was sent');
+        } catch (CPANEL_SocketException $e) {
+            $this->assertContains($e->getCode(), [CPANEL::EPIPE, CPANEL::ECONNRESET], $e->getMessage());
+            $this->assertStringStartsWith('Cannot send the request to the cPanel engine: ', $e->getMessage());
+        }
+        $this->assertSame(0, $cpanel->connected);
+    }
+
     public function testEndReturnsWhenTheServerIsAlreadyGone(): void
     {
         $this->startScriptedServer([['chunks' => [GoldenVectors::bytes('1-server-1')], 'close' => true]]);

@@ -201,7 +201,7 @@ final class GoldenVectorsTest extends LiveApiTestCase
 
     /**
      * What each golden server frame must decode to: spot checks written by
-     * hand from VECTORS.md ("a.b.0" is a path into the returned array).
+     * hand from the vectors' notes ("a.b.0" is a path into the returned array).
      * Every server frame of the golden file must have an entry here.
      *
      * @return array<string, array<string, mixed>>

@@ -3,6 +3,7 @@
 namespace Liveapid\CpanelLiveapi\Tests;
 
 use CPANEL;
+use CPANEL_SocketException;
 use Liveapid\CpanelLiveapi\Tests\Support\LiveApiTestCase;
 use Liveapid\CpanelLiveapi\Tests\Support\Paths;
 use Liveapid\CpanelLiveapi\Tests\Support\Process;
@@ -20,8 +21,8 @@ final class LiveapidTest extends LiveApiTestCase
     /** The password of the seed script (strength between 60 and 65). */
     private const SEED_PASSWORD = '12345luggage';
 
-    /** @var Process|null */
-    private $daemon;
+    /** @var Process[] The daemons of this test (setUp starts the first). */
+    private $daemons = [];
 
     /** @var string DIR/root */
     private $root;
@@ -54,27 +55,72 @@ final class LiveapidTest extends LiveApiTestCase
         $this->root = $root[1];
         $this->home = $home[1];
 
-        $socket = $this->tmp->path('live.sock');
-        $this->daemon = Process::start(
-            [$binary, 'serve', '--user', 'demo', '--root', $this->root, '--home', $this->home, '--socket', $socket],
+        $this->useSocket($this->serve('live.sock'));
+    }
+
+    /** Stop the daemons with SIGTERM; a daemon that ignores it fails the test. */
+    protected function tearDown(): void
+    {
+        $stuck = [];
+        foreach ($this->daemons as $daemon) {
+            if (!$daemon->stop(15, 5.0)) {
+                $stuck[] = $daemon->stderr();
+            }
+        }
+        $this->daemons = [];
+        parent::tearDown();
+        if ($stuck) {
+            $this->fail("liveapid did not exit within 5 s of SIGTERM; stderr:\n" . implode("\n", $stuck));
+        }
+    }
+
+    /**
+     * Start `liveapid serve` for the scratch account on a new socket.
+     *
+     * @param string   $name    Socket file name in the scratch directory
+     * @param string[] $options More `serve` options
+     *
+     * @return string The socket path, once it accepts connections
+     */
+    private function serve(string $name, array $options = []): string
+    {
+        $socket = $this->tmp->path($name);
+        $daemon = Process::start(
+            array_merge(
+                [getenv('LIVEAPID_BIN'), 'serve', '--user', 'demo', '--root', $this->root, '--home', $this->home, '--socket', $socket],
+                $options
+            ),
             [],
             $this->tmp->path()
         );
-        $this->waitForSocket($socket);
-        $this->useSocket($socket);
+        $this->daemons[] = $daemon;
+        $this->waitForSocket($daemon, $socket);
+        return $socket;
     }
 
-    /** Stop the daemon with SIGTERM; a daemon that ignores it fails the test. */
-    protected function tearDown(): void
+    /**
+     * A request over --max-request-bytes: liveapid answers with a
+     * "session":"closed" frame and closes; the shim throws its text and
+     * refuses further calls.
+     */
+    public function testRequestOverTheDaemonLimitThrowsTheDaemonText(): void
     {
-        $daemon = $this->daemon;
-        $this->daemon = null;
-        $stoppedBySigterm = $daemon === null || $daemon->stop(15, 5.0);
-        $stderr = $daemon === null ? '' : $daemon->stderr();
-        parent::tearDown();
-        if (!$stoppedBySigterm) {
-            $this->fail("liveapid did not exit within 5 s of SIGTERM; stderr:\n" . $stderr);
+        $this->useSocket($this->serve('small.sock', ['--max-request-bytes', '4096']));
+        $cpanel = new CPANEL();
+        $cpanel->set_timeout(5);
+        $this->assertSame(1, $cpanel->uapi('Email', 'list_pops', array('regex' => 'x'))['cpanelresult']['result']['status'], 'a small call works');
+
+        try {
+            $cpanel->uapi('Email', 'list_pops', array('regex' => str_repeat('x', 10000)));
+            $this->fail('a request over the limit returned');
+        } catch (CPANEL_SocketException $e) {
+            $this->assertSame(CPANEL::EMSGSIZE, $e->getCode());
+            $this->assertStringContainsString('limit of 4096 bytes', $e->getMessage());
         }
+        $this->assertSame(0, $cpanel->connected);
+        $this->assertLessThan(1.0, self::timed([$cpanel, 'end']));
+        $this->expectExceptionMessage(CPANEL::CLOSED_MESSAGE);
+        $cpanel->cpanelprint('$user');
     }
 
     /**
@@ -177,7 +223,7 @@ final class LiveapidTest extends LiveApiTestCase
         $cpanel->end();
         $this->assertSame(1, $result['cpanelresult']['result']['status'], json_encode($result));
         $this->assertTrue(password_verify(self::SEED_PASSWORD, $this->shadow('example.com')['user'][1]));
-        $this->assertTrue($this->daemon->isRunning());
+        $this->assertTrue($this->daemons[0]->isRunning());
     }
 
     /**
@@ -238,7 +284,7 @@ final class LiveapidTest extends LiveApiTestCase
     }
 
     /** Wait until the daemon accepts connections on $path; fail if it exits or takes over 15 s. */
-    private function waitForSocket(string $path): void
+    private function waitForSocket(Process $daemon, string $path): void
     {
         $deadline = microtime(true) + 15.0;
         while (true) {
@@ -249,11 +295,11 @@ final class LiveapidTest extends LiveApiTestCase
                     return;
                 }
             }
-            if (!$this->daemon->isRunning()) {
-                $this->fail("liveapid exited ({$this->daemon->exitCode()}) before listening:\n" . $this->daemon->stderr());
+            if (!$daemon->isRunning()) {
+                $this->fail("liveapid exited (" . $daemon->exitCode() . ") before listening:\n" . $daemon->stderr());
             }
             if (microtime(true) > $deadline) {
-                $this->fail("liveapid did not create $path within 15 s:\n" . $this->daemon->stderr());
+                $this->fail("liveapid did not create $path within 15 s:\n" . $daemon->stderr());
             }
             usleep(20000);
         }

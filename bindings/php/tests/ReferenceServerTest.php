@@ -12,9 +12,9 @@ use Liveapid\CpanelLiveapi\Tests\Support\ReferenceServer;
 use RuntimeException;
 
 /**
- * The shim against shared/tools/cpanel-like-server.py, the reference server
- * whose replies cPanel's own clients decoded, in every reply form and with
- * each deviation switch the server has.
+ * The shim against tests/support/reference-server, which answers in the
+ * reply shapes of cPanel's engine, in every reply form and with each
+ * deviation switch the server has.
  *
  * @group network
  * @group reference-server
@@ -73,7 +73,7 @@ final class ReferenceServerTest extends LiveApiTestCase
             $this->assertLessThan(1.0, self::timed([$cpanel, 'end']), 'end() returns promptly');
         });
         $this->assertLessThan(4.0, $elapsed, 'no call waited for a timeout');
-        $this->assertStringContainsString('C->S b\'26\\n<cpanelxml shutdown="1" />\'', $server->log());
+        $this->assertStringContainsString('recv b\'26\\n<cpanelxml shutdown="1" />\'', $server->log());
     }
 
     public function testUapiFailureReportsTheErrors(): void
@@ -102,7 +102,7 @@ final class ReferenceServerTest extends LiveApiTestCase
             '"apiversion":"uapi","args":{"page_title":"Mail","app_key":"email_accounts"}',
             $server->log()
         );
-        $this->assertSame(1, preg_match_all('/^C->S .*Chrome/m', $server->log()), 'the DOM is fetched once and cached');
+        $this->assertSame(1, preg_match_all('/^recv .*Chrome/m', $server->log()), 'the DOM is fetched once and cached');
     }
 
     public function testFallsBackToCpanelConnectSocket(): void
@@ -247,10 +247,93 @@ final class ReferenceServerTest extends LiveApiTestCase
         $this->assertSame(2, substr_count($server->log(), '<cpanelxml shutdown="1" />'));
         // The server logs the close just after closing; give it a moment.
         $deadline = microtime(true) + 2.0;
-        while (substr_count($server->log(), "--- b'closed'") < 2 && microtime(true) < $deadline) {
+        while (preg_match_all('/^closed$/m', $server->log()) < 2 && microtime(true) < $deadline) {
             usleep(10000);
         }
-        $this->assertSame(2, substr_count($server->log(), "--- b'closed'"));
+        $this->assertSame(2, preg_match_all('/^closed$/m', $server->log()));
+    }
+
+    /** What liveapid (and the reference server) answers to a request over its limit. */
+    private static function overLimitText(int $bytes, int $limit): string
+    {
+        return "The request of $bytes bytes is over this server's limit of $limit bytes "
+            . '(liveapid --max-request-bytes); the connection is closed.';
+    }
+
+    /** The payload size of the UAPI request api() sends for these arguments. */
+    private static function uapiPayloadBytes(string $module, string $func, array $args): int
+    {
+        $json = json_encode(['module' => $module, 'reqtype' => 'exec', 'func' => $func, 'apiversion' => 'uapi', 'args' => $args]);
+        return strlen("<cpanelaction>\n" . $json . "\n</cpanelaction>");
+    }
+
+    /**
+     * A request over the server's limit, which the server reads to the end
+     * before it answers "session":"closed" and closes: the call throws the
+     * server's text (code EMSGSIZE), the session is closed, end() returns.
+     */
+    public function testRequestOverTheLimitThrowsTheServerText(): void
+    {
+        $server = $this->startReferenceServer(['--max-request-bytes', '4096']);
+        $cpanel = new CPANEL();
+        $cpanel->set_timeout(5);
+        $this->assertSame('dave', $cpanel->cpanelprint('$user'), 'requests under the limit work');
+        $args = array('blob' => str_repeat('x', 10000));
+
+        try {
+            $cpanel->uapi('Test', 'echo', $args);
+            $this->fail('a request over the limit returned');
+        } catch (CPANEL_SocketException $e) {
+            $this->assertSame(CPANEL::EMSGSIZE, $e->getCode());
+            $this->assertSame(self::overLimitText(self::uapiPayloadBytes('Test', 'echo', $args), 4096), $e->getMessage());
+        }
+        $this->assertSame(0, $cpanel->connected);
+        $this->assertLessThan(1.0, self::timed([$cpanel, 'end']), 'end() after the close does not wait');
+        $this->assertStringNotContainsString('shutdown', $server->log(), 'nothing was sent after the close');
+        try {
+            $cpanel->cpanelprint('$user');
+            $this->fail('a call after the close returned');
+        } catch (RuntimeException $e) {
+            $this->assertStringStartsWith(CPANEL::CLOSED_MESSAGE, $e->getMessage());
+        }
+    }
+
+    /**
+     * A request far over the limit is answered at once, before the client
+     * has written it all: the write fails (EPIPE or ECONNRESET), and the
+     * shim reports the server's text from the frame waiting in the socket
+     * instead of the bare write error.
+     */
+    public function testFailedWriteReportsTheServerTextWhenItSentOne(): void
+    {
+        $switches = ['--max-request-bytes', '4096', '--drain-cap', '4096'];
+        $args = array('blob' => str_repeat('x', 1 << 20));
+        $size = self::uapiPayloadBytes('Test', 'echo', $args);
+
+        // The premise: a plain write of that request does fail.
+        $this->startReferenceServer($switches);
+        $raw = stream_socket_client('unix://' . getenv('CPANEL_PHPCONNECT_SOCKET'));
+        $this->assertIsResource($raw);
+        $sent = 0;
+        $data = $size . "\n" . str_repeat('x', $size);
+        while ($sent < strlen($data) && ($n = @fwrite($raw, substr($data, $sent, 1 << 20))) !== false && $n > 0) {
+            $sent += $n;
+        }
+        $this->assertLessThan(strlen($data), $sent, 'the server closed before the request was written');
+        $this->assertStringContainsString('"session":"closed"', (string) stream_get_contents($raw));
+        fclose($raw);
+
+        $cpanel = new CPANEL();
+        $cpanel->set_timeout(5);
+        try {
+            $cpanel->uapi('Test', 'echo', $args);
+            $this->fail('a request over the limit was sent');
+        } catch (CPANEL_SocketException $e) {
+            $this->assertSame(CPANEL::EMSGSIZE, $e->getCode());
+            $this->assertSame(self::overLimitText($size, 4096), $e->getMessage());
+        }
+        $this->assertSame(0, $cpanel->connected);
+        $this->assertLessThan(1.0, self::timed([$cpanel, 'end']));
     }
 
     /**

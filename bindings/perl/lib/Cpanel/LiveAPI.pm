@@ -20,7 +20,7 @@ our $LIVEAPI_DEBUG_LOG;
 our $LIVEAPI_DEBUG_LEVEL;
 
 # The official client reads 32 768-byte chunks; keeping that size means the
-# 32 KiB boundary case (PROTOCOL C9: a reply of 32 768*k + 1 bytes whose
+# 32 KiB boundary case (docs/protocol.md C9: a reply of 32 768*k + 1 bytes whose
 # final LF arrives in a later read) happens here too, and is handled.
 use constant READ_CHUNK => 32768;
 
@@ -39,6 +39,10 @@ use constant TRAILER_GRACE_SECONDS => 0.25;
 # end() reads until the server closes; this bounds the wait for a server that
 # never does (the official client hangs forever).
 use constant END_DRAIN_SECONDS => 10;
+
+# After a failed write, how long to wait for the frame in which the engine
+# says why it closed (it is normally there already).
+use constant CLOSING_FRAME_SECONDS => 1;
 
 use constant CLOSE_TAG      => '</cpanelresult>';
 use constant JSON_SWITCH    => '<cpaneljson enable="1">';
@@ -434,16 +438,54 @@ sub _write_all {
         my $n = syswrite( $fh, $bytes, length($bytes) - $offset, $offset );
         if ( !defined $n ) {
             next if $!{EINTR};
-            $self->_fail("connection lost while sending a request: $!");
+            my $why = "$!";
+            # The engine may have refused the request (too big) and closed
+            # before reading all of it; its reason is then waiting here.
+            if ( $!{EPIPE} || $!{ECONNRESET} ) {
+                my $closing = $self->_closing_frame_text;
+                $self->_fail($closing) if defined $closing;
+            }
+            $self->_fail("connection lost while sending a request: $why");
         }
         $offset += $n;
     }
     return;
 }
 
+# After a failed write: the text of a "session":"closed" frame the engine
+# sent before closing, if one arrives within CLOSING_FRAME_SECONDS; else undef.
+sub _closing_frame_text {
+    my ($self) = @_;
+    my $fh       = $self->{_cpanelfh};
+    my $deadline = Time::HiRes::time() + CLOSING_FRAME_SECONDS;
+    while ( index( $self->{_rbuf}, CLOSE_TAG ) < 0 ) {
+        my $left = $deadline - Time::HiRes::time();
+        return if $left <= 0 || !_wait_for( $fh, $left );
+        my $n = sysread( $fh, $self->{_rbuf}, READ_CHUNK, length $self->{_rbuf} );
+        next if !defined $n && $!{EINTR};
+        return if !$n;
+    }
+    return _closing_text( $self->{_rbuf} );
+}
+
+# The engine's text, as UTF-8 bytes, when a frame (or its decoded object)
+# says "session":"closed", else undef.
+sub _closing_text {
+    my ($reply) = @_;
+    if ( !ref $reply ) {
+        return if $reply !~ m{<cpanelresult>(.*?)</cpanelresult>}s;
+        $reply = eval { $REPLY_JSON->decode($1) };
+    }
+    return if ref $reply ne 'HASH' || !defined $reply->{session} || $reply->{session} ne 'closed';
+    for my $text ( $reply->{error}, ref $reply->{data} eq 'HASH' ? $reply->{data}{reason} : undef ) {
+        return Encode::encode( 'UTF-8', $text ) if defined $text && !ref $text && length $text;
+    }
+    return 'the cPanel engine closed the session';
+}
+
 # Returns the next complete frame from the socket, including its final LF,
 # and leaves any bytes after it in the buffer for the next call. Bare
-# keep-alive newlines before the frame (PROTOCOL C10) stay part of it and are
+# keep-alive newlines before the frame (docs/protocol.md C10) stay part of it and are
 # skipped by the decoder.
 sub _read_frame {
     my ($self) = @_;
@@ -544,6 +586,11 @@ sub _decode_frame {
         my $why = $@ ? _without_location($@) : 'not a JSON object';
         $self->_fail( 'malformed reply: invalid JSON (' . _scrub( $why, @secrets ) . ')' );
     }
+
+    # liveapid's last word before it closes the connection (a request over
+    # its --max-request-bytes): an error, and no later call may be tried.
+    my $closing = _closing_text($data);
+    $self->_fail( _scrub( $closing, @secrets ) ) if defined $closing;
 
     # API2, if and feature replies come wrapped already. Deciding on the
     # first key (not on the exact bytes '{"cpanelresult"') also keeps a
@@ -1086,6 +1133,16 @@ wants to carry on. Methods never return an error value instead. The cases:
 
 =item * connection lost: the server closed the connection (or reset it) before a complete reply, or a write failed;
 
+=item * the server ended the session: a reply whose JSON object has
+C<"session":"closed">, which liveapid sends for a request over its
+C<--max-request-bytes> before it closes the connection. The message is the
+server's text, e.g. C<Cpanel::LiveAPI: The request of 10180 bytes is over
+this server's limit of 4096 bytes (liveapid --max-request-bytes); the
+connection is closed.> The same message comes when the server answered and
+closed before the request was fully written (the write failed with EPIPE or
+ECONNRESET and the frame was waiting in the socket); without such a frame, a
+failed write is a lost connection;
+
 =item * malformed reply: no C<< <cpanelresult> >> frame, no JSON object inside it, invalid JSON or invalid UTF-8;
 
 =item * timed out (only with the C<timeout> option);
@@ -1238,8 +1295,9 @@ C<debug_log>, C<utf8_strings>); the official one took none.
 =head1 SEE ALSO
 
 L<Cpanel::LiveAPI::Template> and L<Template::Plugin::Cpanel::LiveAPI> for
-Template Toolkit's C<execute()>; the protocol specification in
-F<shared/spec/PROTOCOL.md>.
+Template Toolkit's C<execute()>; the protocol, its constraints C1-C14 and
+liveapid's C<"session":"closed"> reply in F<docs/protocol.md> of the liveapid
+repository.
 
 =head1 LICENSE
 

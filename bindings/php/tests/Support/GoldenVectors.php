@@ -5,7 +5,7 @@ namespace Liveapid\CpanelLiveapi\Tests\Support;
 use RuntimeException;
 
 /**
- * The shared golden transcripts (tests/golden/vectors.json, made from spec/VECTORS.md).
+ * The shared golden transcripts (tests/golden/vectors.json, byte-exact exchanges with cPanel's clients).
  */
 final class GoldenVectors
 {

@@ -19,19 +19,10 @@ final class Paths
         return dirname(__DIR__, 4);
     }
 
-    /** The shared directory: $LIVEAPID_SHARED, or "shared" next to the repository. */
-    public static function shared(): string
-    {
-        $fromEnv = getenv('LIVEAPID_SHARED');
-        if (is_string($fromEnv) && $fromEnv !== '') {
-            return rtrim($fromEnv, '/');
-        }
-        return dirname(self::repoRoot()) . '/shared';
-    }
-
+    /** The repository's reference LiveAPI server (tests/support/reference-server). */
     public static function referenceServer(): string
     {
-        return self::shared() . '/tools/cpanel-like-server.py';
+        return self::repoRoot() . '/tests/support/reference-server';
     }
 
     public static function goldenVectors(): string

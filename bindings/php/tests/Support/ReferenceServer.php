@@ -3,8 +3,8 @@
 namespace Liveapid\CpanelLiveapi\Tests\Support;
 
 /**
- * Runs shared/tools/cpanel-like-server.py, the reference LiveAPI server whose
- * replies cPanel's own clients decoded, with its deviation switches.
+ * Runs tests/support/reference-server, the repository's reference LiveAPI
+ * server (it answers in cPanel's reply shapes), with its deviation switches.
  */
 final class ReferenceServer
 {
@@ -24,10 +24,25 @@ final class ReferenceServer
         $this->logPath = $logPath;
     }
 
-    /** Whether shared/tools/cpanel-like-server.py is there (see Paths::shared()). */
-    public static function isAvailable(): bool
+    /**
+     * Why the reference server cannot run here, or null when it can.
+     *
+     * @return string|null The reason
+     */
+    public static function unavailableReason(): ?string
     {
-        return is_file(Paths::referenceServer());
+        if (!is_file(Paths::referenceServer())) {
+            return 'The reference server ' . Paths::referenceServer() . ' is missing.';
+        }
+        static $pythonWorks = null;
+        if ($pythonWorks === null) {
+            [$exit] = Process::run([Paths::python(), '-c', 'import sys; sys.exit(sys.version_info < (3, 5))']);
+            $pythonWorks = ($exit === 0);
+        }
+        if (!$pythonWorks) {
+            return 'The reference server needs Python 3 (' . Paths::python() . '; set PYTHON to another interpreter).';
+        }
+        return null;
     }
 
     /**
@@ -57,7 +72,10 @@ final class ReferenceServer
         return $this->process->pid();
     }
 
-    /** The server's log: one line per message, "C->S b'...'" / "S->C b'...'" / "--- b'closed'". */
+    /**
+     * The server's log: one line per event, "recv b'...'" (a request, length
+     * line included), "send b'...'" (reply bytes) or "closed" (a connection ended).
+     */
     public function log(): string
     {
         return (string) @file_get_contents($this->logPath);

@@ -32,8 +32,9 @@ final class ScriptedServer
      * @param array<int, string|array{chunks?: string[], delay?: float, close?: bool}> $replies
      *        A string is a frame written in one piece; an array writes its
      *        chunks one write each, `delay` seconds apart, then closes if `close`.
-     * @param array{linger_on_shutdown?: float} $options
-     *        linger_on_shutdown: seconds to keep the connection open after a shutdown request
+     * @param array{linger_on_shutdown?: float, hang_up_at?: int} $options
+     *        linger_on_shutdown: seconds to keep the connection open after a shutdown request;
+     *        hang_up_at: close, unanswered, once request N's length line has arrived (N from 0)
      */
     public static function start(TempDir $dir, array $replies, array $options = []): self
     {

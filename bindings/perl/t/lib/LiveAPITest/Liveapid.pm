@@ -54,7 +54,7 @@ sub start {
         open STDOUT, '>', "$dir/liveapid.out";
         open STDERR, '>', "$dir/liveapid.err";
         exec( $ENV{LIVEAPID_BIN}, 'serve', '--user', USER, '--root', $self->{root}, '--home', $self->{home},
-            '--socket', $self->{socket} ) or POSIX::_exit(127);
+            '--socket', $self->{socket}, @{ $options{serve_options} || [] } ) or POSIX::_exit(127);
     }
     $self->{pid} = $pid;
 

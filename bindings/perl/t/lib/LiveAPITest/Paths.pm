@@ -1,8 +1,10 @@
 package LiveAPITest::Paths;
 
-# Where the tests find the repository's shared data: the golden vectors
-# (tests/golden/vectors.json in the repository) and the reference server
-# (<repo root>/../shared/tools, or $LIVEAPID_SHARED/tools).
+# Where the tests find the data they share with the rest of the repository:
+# the golden vectors (tests/golden/vectors.json) and the reference server
+# (tests/support/reference-server). In the repository they are read where
+# they are; a distribution tarball carries copies in t/data/, made by
+# "make dist" (see Makefile.PL), so its tests run without the repository.
 
 use strict;
 use warnings;
@@ -14,7 +16,7 @@ use File::Basename ();
 use File::Spec ();
 use JSON::PP ();
 
-our @EXPORT_OK = qw(repo_root dist_root shared_dir reference_server_script make_account_script golden_vectors short_tempdir);
+our @EXPORT_OK = qw(repo_root dist_root reference_server_script make_account_script golden_vectors_file golden_vectors short_tempdir);
 
 # This file is <repo>/bindings/perl/t/lib/LiveAPITest/Paths.pm.
 my $DIST_ROOT = Cwd::abs_path( File::Spec->catdir( File::Basename::dirname(__FILE__), ('..') x 3 ) );
@@ -23,13 +25,20 @@ my $REPO_ROOT = Cwd::abs_path( File::Spec->catdir( $DIST_ROOT, '..', '..' ) );
 sub dist_root { return $DIST_ROOT }
 sub repo_root { return $REPO_ROOT }
 
-sub shared_dir {
-    return $ENV{LIVEAPID_SHARED} if defined $ENV{LIVEAPID_SHARED} && length $ENV{LIVEAPID_SHARED};
-    return File::Spec->catdir( $REPO_ROOT, '..', 'shared' );
+# The copy in t/data/ when this is an unpacked distribution, else the
+# repository's file.
+sub _shared_file {
+    my ( $data_name, @repo_path ) = @_;
+    my $copy = File::Spec->catfile( $DIST_ROOT, 't', 'data', $data_name );
+    return -f $copy ? $copy : File::Spec->catfile( $REPO_ROOT, @repo_path );
 }
 
 sub reference_server_script {
-    return File::Spec->catfile( shared_dir(), 'tools', 'cpanel-like-server.py' );
+    return _shared_file( 'reference-server', 'tests', 'support', 'reference-server' );
+}
+
+sub golden_vectors_file {
+    return _shared_file( 'vectors.json', 'tests', 'golden', 'vectors.json' );
 }
 
 sub make_account_script {
@@ -38,7 +47,7 @@ sub make_account_script {
 
 # Returns a hash: id => { id, direction, note, bytes (a byte string), length }.
 sub golden_vectors {
-    my $path = File::Spec->catfile( $REPO_ROOT, 'tests', 'golden', 'vectors.json' );
+    my $path = golden_vectors_file();
     open my $fh, '<:raw', $path or die "cannot read the golden vectors $path: $!\n";
     my $entries = JSON::PP->new->utf8->decode( do { local $/; <$fh> } );
     my %by_id;

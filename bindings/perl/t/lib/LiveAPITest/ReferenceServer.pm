@@ -1,7 +1,8 @@
 package LiveAPITest::ReferenceServer;
 
-# Runs shared/tools/cpanel-like-server.py (the reference LiveAPI server of
-# the spec) on a scratch socket, with any of its switches.
+# Runs tests/support/reference-server (the repository's reference LiveAPI
+# server, which answers in cPanel's reply shapes) on a scratch socket, with
+# any of its switches.
 
 use strict;
 use warnings;
@@ -14,7 +15,7 @@ use LiveAPITest::Paths qw(reference_server_script short_tempdir);
 # Why the reference server cannot run here, or undef when it can.
 sub unavailable_reason {
     my $script = reference_server_script();
-    return "reference server not found at $script (set LIVEAPID_SHARED to the shared folder)" if !-f $script;
+    return "reference server not found at $script" if !-f $script;
     return 'python3 is not installed' if !_python();
     return;
 }
