@@ -1,6 +1,6 @@
 //! Actions run after a successful password change, such as flushing
 //! Dovecot's auth cache (`doveadm auth cache flush %u`), as cPanel queues a
-//! flush after every change (spec/EMAIL.md §1.2 step 5).
+//! flush after every change (docs/email.md §1.2 step 5).
 //!
 //! The command gets the address (`%u`) as an argument and never the
 //! password; its environment is the daemon's, which holds none. A failure

@@ -2,7 +2,7 @@
 //!
 //! Every failure, from a torn socket to a weak password, is a variant here.
 //! Input errors display as the exact sentence cPanel puts in a UAPI `errors[]`
-//! entry (`spec/EMAIL.md` §1.3 and §9.6); [`crate::api::result`] is the one
+//! entry (`docs/email.md` §1.3 and §9.6); [`crate::api::result`] is the one
 //! place that turns an error into such an entry. No variant ever carries a
 //! password.
 
@@ -38,7 +38,7 @@ pub enum Error {
     #[error("{0}")]
     Config(String),
 
-    // ---- the UAPI framework (spec/EMAIL.md §1.3) ----
+    // ---- the UAPI framework (docs/email.md §1.3) ----
     #[error("Provide the {} {}.", quoted_list(.0), numerate(.0, "argument", "arguments"))]
     MissingArguments(Vec<String>),
 
@@ -63,7 +63,7 @@ pub enum Error {
     #[error("The API version “{0}” is not supported. Use “uapi” (or 3), 2, or 1.")]
     UnknownApiVersion(String),
 
-    // ---- mailbox input (spec/EMAIL.md §9) ----
+    // ---- mailbox input (docs/email.md §9) ----
     #[error("You do not have an email account named “{0}”.")]
     NoSuchMailbox(String),
 

@@ -1,7 +1,7 @@
 //! The accept loop and the per-connection handler.
 //!
 //! One connection is one client object in a script: strictly one request,
-//! then one reply (spec §1.3, C14). A bad request gets an error reply and
+//! then one reply (docs/protocol.md §1.3, C14). A bad request gets an error reply and
 //! the connection lives on; a broken frame or EOF ends that connection only.
 
 use std::future::Future;
@@ -31,7 +31,7 @@ pub struct ServerOptions {
     pub max_connections: usize,
     /// For calls that take longer than this, the declaration line goes out
     /// at once and a bare LF every interval after, so PHP's read timeout
-    /// (60 s by default) never fires (spec C10).
+    /// (60 s by default) never fires (docs/protocol.md C10).
     pub keepalive: Duration,
     /// The only peers served, by uid (read with `SO_PEERCRED`): the
     /// account's own and root's. Anyone else is refused whatever the

@@ -1,4 +1,4 @@
-//! The cPanel user file, `/var/cpanel/users/<user>` (spec/EMAIL.md §3.7).
+//! The cPanel user file, `/var/cpanel/users/<user>` (docs/email.md §3.7).
 //!
 //! # Format
 //!

@@ -1,4 +1,4 @@
-//! Reply shapes (spec/PROTOCOL.md §5) and the one place where an [`Error`]
+//! Reply shapes (docs/protocol.md §5) and the one place where an [`Error`]
 //! becomes a UAPI `errors[]` entry.
 //!
 //! Key order is part of the contract: wrapped replies must begin with the
@@ -150,7 +150,7 @@ pub fn json_switch() -> Value {
 }
 
 /// The optional reply before closing on shutdown, for third-party clients
-/// that wait for one (spec §6).
+/// that wait for one (docs/protocol.md §6).
 pub fn shutdown() -> Value {
     json!({"data": {"result": "shutdown"}})
 }

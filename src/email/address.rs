@@ -1,5 +1,5 @@
 //! Mailbox addresses: from the caller's `email` and `domain` arguments to a
-//! validated localpart and an owned domain (spec/EMAIL.md §3.1, §9.4, §9.5).
+//! validated localpart and an owned domain (docs/email.md §3.1, §9.4, §9.5).
 //!
 //! Nothing here touches the disk, and no path is ever built from a value
 //! that has not passed these checks.

@@ -1,5 +1,5 @@
 //! SHA-crypt password hashes exactly as glibc/libxcrypt `crypt()` writes
-//! them (spec/EMAIL.md §9.1, INTEGRATION.md "Salt length").
+//! them (docs/email.md §9.1, docs/email.md §9.1).
 //!
 //! The `sha-crypt` crate supplies the digest; the `$6$<salt>$<hash>` string is
 //! built here, because the crate's own string form either adds `rounds=5000`

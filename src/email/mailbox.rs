@@ -67,7 +67,7 @@ pub struct NewMailbox {
 }
 
 /// Sets the hash of `address` to `new_hash`, keeping a suspension prefix
-/// (spec/EMAIL.md §9.3) and stamping today's day number.
+/// (docs/email.md §9.3) and stamping today's day number.
 ///
 /// # Errors
 ///
@@ -193,7 +193,7 @@ pub fn set_quota(files: &mut DomainFiles, address: &MailAddress, quota: Quota) -
 }
 
 /// Suspends (`true`) or restores (`false`) a mailbox's login through the
-/// `!!` prefix of its hash (spec/EMAIL.md §3.5). Suspending a suspended
+/// `!!` prefix of its hash (docs/email.md §3.5). Suspending a suspended
 /// login, or restoring an active one, changes nothing.
 ///
 /// # Errors
@@ -273,7 +273,7 @@ fn record_at(files: &DomainFiles, localpart: &str, shadow_index: Option<usize>) 
 }
 
 /// The shadow line index of a mailbox that exists in both `passwd` and
-/// `shadow` (spec/EMAIL.md §9.8).
+/// `shadow` (docs/email.md §9.8).
 fn existing_shadow_line(files: &DomainFiles, address: &MailAddress) -> Result<usize> {
     match (
         files.passwd.find(&address.localpart),

@@ -1,5 +1,5 @@
 //! Mailbox quotas: the `quota` argument (MiB or `unlimited`) and the quota
-//! file's `<localpart>:<bytes>` lines (spec/EMAIL.md §3.6).
+//! file's `<localpart>:<bytes>` lines (docs/email.md §3.6).
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! The `shadow` line of a mailbox (spec/EMAIL.md §3.3, §3.5).
+//! The `shadow` line of a mailbox (docs/email.md §3.3, §3.5).
 //!
 //! # Format
 //!

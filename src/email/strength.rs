@@ -1,4 +1,4 @@
-//! cPanel's password strength rating (spec/EMAIL.md §4,
+//! cPanel's password strength rating (docs/email.md §4,
 //! `Cpanel::PasswdStrength::Check` v1.10), so a password liveapid accepts is
 //! one cPanel would accept and the reverse.
 
@@ -101,7 +101,7 @@ fn is_listed(password: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    /// The vectors of spec/EMAIL.md §4, computed by cPanel's own code with
+    /// The vectors of docs/email.md §4, computed by cPanel's own code with
     /// cracklib and the bad list stubbed out.
     #[test]
     fn cpanel_test_vectors() {

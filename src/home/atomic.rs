@@ -1,5 +1,5 @@
 //! Crash-safe file replacement: temp file, fsync, rename, directory fsync
-//! (the brief's storage rule and spec/EMAIL.md §9.9, §9.10).
+//! (the project's storage rule and docs/email.md §9.9, §9.10).
 //!
 //! A crash at any instant leaves the old file or the new one, never a mix.
 //! Several files are replaced together by staging all of them first and
@@ -45,7 +45,7 @@ fn temp_name(name: &str, attempt: u32) -> String {
 ///
 /// The mtime rule exists for Dovecot: its passwd-file reader reloads only
 /// when the whole-second mtime or the size changes, and a password change
-/// keeps the size (INTEGRATION.md, trap 2).
+/// keeps the size (docs/email.md §9.10).
 ///
 /// # Errors
 ///

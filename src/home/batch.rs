@@ -6,7 +6,7 @@
 //! applies the jobs in arrival order, commits once, and answers each job.
 //! So 50 simultaneous password changes in one domain cost a handful of
 //! rewrites instead of 50, and Dovecot's mtime rule runs ahead of the clock
-//! by a second per rewrite, not per change (spec/EMAIL.md §9.10).
+//! by a second per rewrite, not per change (docs/email.md §9.10).
 //!
 //! Jobs must check everything before they change the state: a job that
 //! fails must leave it as it found it, because the other jobs of its batch

@@ -1,5 +1,5 @@
 //! The mail account files of one domain, `~/etc/<domain>/passwd|shadow|quota`,
-//! opened under lock and committed all or nothing (spec/EMAIL.md §3).
+//! opened under lock and committed all or nothing (docs/email.md §3).
 
 use super::atomic::{self, NewFileOwner};
 use super::confined::{self, ConfinedDir};

@@ -1,5 +1,5 @@
 //! A mailbox's Maildir, `~/mail/<domain>/<localpart>/{cur,new,tmp}`
-//! (spec/EMAIL.md §3.1: mode 0751, owned by the cPanel user).
+//! (docs/email.md §3.1: mode 0751, owned by the cPanel user).
 //!
 //! Everything goes through handles confined beneath the home
 //! ([`super::confined`]): `mail/<domain>` is opened beneath the home, the

@@ -165,7 +165,7 @@ impl Decoder for LiveApiCodec {
     }
 
     /// EOF ends the session quietly, wherever it falls: a client that sends
-    /// an unprefixed shutdown and closes relies on it (spec §6, vectors §12).
+    /// an unprefixed shutdown and closes relies on it (docs/protocol.md §6; tests/golden).
     fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Inbound>> {
         match self.decode(buf)? {
             Some(frame) => Ok(Some(frame)),

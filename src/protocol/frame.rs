@@ -1,6 +1,6 @@
 //! Reply frames: the bytes around a reply's JSON.
 //!
-//! Three rules from the official clients shape every frame (spec §4, §8):
+//! Three rules from the official clients shape every frame (docs/protocol.md §4, §8):
 //! `<`, `>` and `&` are written as `\u003c`, `\u003e`, `\u0026` so a value can
 //! never fake or end the frame (C6); the final LF is mandatory (C2); and a
 //! frame of 32 768·k + 1 bytes gets one space before `</cpanelresult>`, or the
@@ -22,7 +22,7 @@ const PERL_READ_SIZE: usize = 32_768;
 pub struct ReplyFrame {
     json: String,
     /// False when the declaration line already went out as a keep-alive
-    /// (spec C10): the frame then starts at `<cpanelresult>`.
+    /// (docs/protocol.md C10): the frame then starts at `<cpanelresult>`.
     with_declaration: bool,
 }
 

@@ -1,4 +1,4 @@
-//! What a request payload asks for (spec §3).
+//! What a request payload asks for (docs/protocol.md §3).
 //!
 //! The payload is classified by its first tag, anchored at the start after
 //! leading whitespace (the real server matches anywhere, so an argument

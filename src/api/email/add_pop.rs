@@ -1,5 +1,5 @@
 //! `Email::add_pop`: a new mailbox, in the three files and on disk
-//! (spec/EMAIL.md §2, §3).
+//! (docs/email.md §2, §3).
 
 use serde_json::json;
 

@@ -1,5 +1,5 @@
 //! The API2 `Email` functions: thin wrappers over the UAPI ones, answered
-//! in API2's shape (spec/EMAIL.md §1.5, §2; cPanel's `Cpanel/Email.pm`).
+//! in API2's shape (docs/email.md §1.5, §2; cPanel's `Cpanel/Email.pm`).
 
 use serde_json::{json, Value};
 

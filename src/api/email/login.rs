@@ -1,5 +1,5 @@
 //! `Email::suspend_login` and `Email::unsuspend_login`: the `!!` prefix of
-//! a mailbox's hash (spec/EMAIL.md §3.5). Mail is still delivered.
+//! a mailbox's hash (docs/email.md §3.5). Mail is still delivered.
 
 use serde_json::Value;
 

@@ -1,5 +1,5 @@
 //! `Email::passwd_pop` (UAPI) and its API2 wrapper `Email::passwdpop`
-//! (spec/EMAIL.md §1, §9).
+//! (docs/email.md §1, §9).
 
 use std::time::SystemTime;
 
