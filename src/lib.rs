@@ -33,6 +33,7 @@ pub mod email;
 pub mod engine;
 pub mod error;
 pub mod home;
+pub mod live_script;
 pub mod privilege;
 pub mod protocol;
 pub mod server;

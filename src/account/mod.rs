@@ -242,6 +242,25 @@ pub fn group_gid(etc_group: &str, name: &str) -> Option<u32> {
     })
 }
 
+/// The groups `user` belongs to in the text of an `etc/group` file, with
+/// `primary` (its own group) first, as `initgroups(3)` would set them.
+pub fn member_groups(etc_group: &str, user: &str, primary: u32) -> Vec<u32> {
+    let mut groups = vec![primary];
+    for line in etc_group.lines() {
+        let fields: Vec<&str> = line.split(':').collect();
+        let Some(gid) = fields.get(2).and_then(|g| g.parse::<u32>().ok()) else {
+            continue;
+        };
+        let member = fields
+            .get(3)
+            .is_some_and(|m| m.split(',').any(|m| m == user));
+        if member && !groups.contains(&gid) {
+            groups.push(gid);
+        }
+    }
+    groups
+}
+
 /// cPanel user names: a lowercase letter, then lowercase letters and digits
 /// (at most 16 characters on current cPanel; we allow 32 and `_`/`-`).
 pub fn is_valid_user_name(user: &str) -> bool {

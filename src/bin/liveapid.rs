@@ -11,12 +11,13 @@ use clap::{Args, Parser, Subcommand};
 use liveapid::account::AccountLocator;
 use liveapid::account::SystemUser;
 use liveapid::after_change::AfterChange;
+use liveapid::live_script::{self, Target};
 use liveapid::privilege::Identity;
 use liveapid::server::{self, ServerOptions};
 use liveapid::service::{self, ServeConfig};
 use liveapid::shutdown::Termination;
 use liveapid::worker::{self, WorkerConfig};
-use liveapid::{demo, shims, socket, Engine, Error, Result};
+use liveapid::{demo, socket, Engine, Error, Result};
 
 #[derive(Parser)]
 #[command(
@@ -354,125 +355,20 @@ async fn run_script(
 ) -> Result<ExitCode> {
     // Caught from the start: an interrupted run still removes its private socket.
     let termination = Termination::install()?;
-    let scratch = tempfile::Builder::new().prefix("liveapid-run-").tempdir()?;
-    let shims = shims::install(scratch.path())?;
-    let script = Script::new(&script, &shims);
-    match (socket_path, account.user) {
-        (Some(path), _) => {
-            if !path.exists() {
-                return Err(Error::Config(format!(
-                    "no LiveAPI socket at {}; start one with `liveapid serve` or `liveapid demo`",
-                    path.display()
-                )));
-            }
-            script.run(&path, termination).await
-        }
-        (None, Some(user)) => {
-            let locator = AccountLocator::new(&user, &account.root, account.home.as_deref())?;
-            let path = scratch.path().join("live.sock");
-            let (listener, _socket_file) = socket::bind(&path)?;
-            let engine = Arc::new(Engine::new(locator));
-            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-            let server = tokio::spawn(server::run(
-                listener,
-                engine,
-                ServerOptions::default(),
-                async {
-                    let _ = stop_rx.await;
-                },
-            ));
-            let status = script.run(&path, termination).await;
-            let _ = stop_tx.send(());
-            let _ = server.await;
-            status
-        }
-        (None, None) => Err(Error::Config(
-            "give --user (serve an account for the script) or --socket (use a running daemon)"
-                .into(),
-        )),
-    }
-}
-
-/// A live script and how to start it.
-struct Script {
-    program: String,
-    args: Vec<String>,
-    perl5lib: std::ffi::OsString,
-}
-
-impl Script {
-    /// `php SCRIPT` for PHP files (with the shim's directory on the include
-    /// path), `perl SCRIPT` for Perl files, the script itself otherwise.
-    fn new(script: &[String], shims: &shims::ShimPaths) -> Script {
-        let path = &script[0];
-        let lower = path.to_ascii_lowercase();
-        let (program, args) = if lower.ends_with(".php") || lower.ends_with(".livephp") {
-            let mut args = php_include_path(&shims.php_dir)
-                .map(|p| vec!["-d".to_owned(), format!("include_path={p}")])
-                .unwrap_or_default();
-            args.extend(script.iter().cloned());
-            ("php".to_owned(), args)
-        } else if lower.ends_with(".pl") || lower.ends_with(".livepl") {
-            ("perl".to_owned(), script.to_vec())
-        } else {
-            (path.clone(), script[1..].to_vec())
+    let target =
+        match (socket_path, account.user) {
+            (Some(path), _) => Target::Socket(path),
+            (None, Some(user)) => Target::Account {
+                user,
+                root: account.root,
+                home: account.home,
+            },
+            (None, None) => return Err(Error::Config(
+                "give --user (serve an account for the script) or --socket (use a running daemon)"
+                    .into(),
+            )),
         };
-        let perl5lib = shims::perl5lib(&shims.perl_lib, std::env::var_os("PERL5LIB").as_deref());
-        Script {
-            program,
-            args,
-            perl5lib,
-        }
-    }
-
-    /// Runs the script against `socket_path`; its exit status. A SIGTERM or
-    /// SIGINT to liveapid is passed on to the script, and liveapid waits for it.
-    async fn run(&self, socket_path: &Path, mut termination: Termination) -> Result<ExitCode> {
-        let mut child = tokio::process::Command::new(&self.program)
-            .args(&self.args)
-            .env("CPANEL_CONNECT_SOCKET", socket_path)
-            .env("CPANEL_PHPCONNECT_SOCKET", socket_path)
-            .env("PERL5LIB", &self.perl5lib)
-            .spawn()
-            .map_err(|e| Error::Config(format!("cannot run {}: {e}", self.program)))?;
-        let status = tokio::select! {
-            status = child.wait() => status,
-            () = termination.recv() => {
-                if let Some(pid) = child.id() {
-                    // SAFETY: kill(2) on our own child's pid; no memory is passed.
-                    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
-                }
-                child.wait().await
-            }
-        }
-        .map_err(|e| Error::Config(format!("cannot wait for {}: {e}", self.program)))?;
-        Ok(match status.code() {
-            Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
-            None => {
-                use std::os::unix::process::ExitStatusExt;
-                // Killed by a signal: the shell's convention, 128 + signal.
-                ExitCode::from(128u8.saturating_add(status.signal().unwrap_or(0) as u8))
-            }
-        })
-    }
-}
-
-/// PHP's include path with `dir` added after `.`; `None` when PHP cannot
-/// say what its own path is (the script then runs with PHP's default).
-fn php_include_path(dir: &Path) -> Option<String> {
-    let out = std::process::Command::new("php")
-        .args(["-r", "echo get_include_path();"])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())?;
-    let current = String::from_utf8(out.stdout).ok()?;
-    let rest: Vec<&str> = current
-        .split(':')
-        .filter(|p| *p != "." && !p.is_empty())
-        .collect();
-    let mut parts = vec![".".to_owned(), dir.display().to_string()];
-    parts.extend(rest.iter().map(|p| (*p).to_owned()));
-    Some(parts.join(":"))
+    live_script::run(target, &script, termination)
+        .await
+        .map(ExitCode::from)
 }

@@ -347,6 +347,14 @@ pub fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }
 
+/// Whether this process may give its files group `gid`: root, or a member
+/// (an account's worker is in the group of its mail files, `mail`).
+pub fn may_use_group(gid: u32) -> bool {
+    is_root()
+        || rustix::process::getegid().as_raw() == gid
+        || rustix::process::getgroups().is_ok_and(|groups| groups.iter().any(|g| g.as_raw() == gid))
+}
+
 /// Whether `cap_std` refused `e` because the path led out of its directory.
 /// It reports that as a `PermissionDenied` of its own, with no OS error
 /// number (and maps `openat2`'s `EXDEV` to the same); a real `EACCES`

@@ -195,14 +195,12 @@ impl BatchState for DomainFiles {
 /// cPanel makes them, and (when we run as root) the owner and group of the
 /// domain directory, which is the cPanel user and `mail`.
 fn new_file_owner(dir: &ConfinedDir) -> NewFileOwner {
-    let ids = if confined::is_root() {
-        dir.owner().ok()
-    } else {
-        None
-    };
+    let ids = dir.owner().ok();
     NewFileOwner {
-        uid: ids.map(|(uid, _)| uid),
-        gid: ids.map(|(_, gid)| gid),
+        uid: ids.filter(|_| confined::is_root()).map(|(uid, _)| uid),
+        gid: ids
+            .map(|(_, gid)| gid)
+            .filter(|gid| confined::may_use_group(*gid)),
         mode: 0o640,
     }
 }

@@ -93,8 +93,16 @@ pub async fn add_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
 /// cPanel makes them), for a domain that has no mail files yet. Made and
 /// owned through the home's handle: a planted `etc` symlink is refused.
 fn make_domain_dir(account: &Account, domain: &str) -> Result<()> {
-    let owner =
-        common::new_owner(account).map(|(uid, gid)| (uid, account.mail_gid().unwrap_or(gid)));
+    // Group mail whenever this process may give it (root, or a worker in
+    // the mail files' group), so Dovecot can read what is made here.
+    let mail = account
+        .mail_gid()
+        .filter(|gid| crate::home::confined::may_use_group(*gid));
+    let owner = match (common::new_owner(account), mail) {
+        (Some((uid, gid)), mail) => Some((uid, mail.unwrap_or(gid))),
+        (None, Some(mail)) => Some((rustix::process::geteuid().as_raw(), mail)),
+        (None, None) => None,
+    };
     let home = &account.home_dir;
     let etc = match home.create_dir("etc", 0o750, owner)? {
         Some(made) => made,

@@ -43,8 +43,9 @@ pub(super) async fn hash_new_password(account: &Account, password: &str) -> Resu
 /// The owner for new directories: the account's user when we run as root,
 /// else whoever we are (no change).
 pub(super) fn new_owner(account: &Account) -> Option<(u32, u32)> {
-    // SAFETY: geteuid cannot fail and touches no memory of ours.
-    (unsafe { libc::geteuid() } == 0).then_some((account.uid, account.gid))
+    rustix::process::geteuid()
+        .is_root()
+        .then_some((account.uid, account.gid))
 }
 
 /// The current record of one mailbox, read under the domain's lock.

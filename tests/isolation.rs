@@ -1,0 +1,781 @@
+//! Safe on a multi-account server (issue 9): run as root, liveapid serves
+//! each account from its own unprivileged worker; a peer of another uid is
+//! refused whatever the socket's mode; a worker that dies comes back;
+//! SIGTERM ends them all; `liveapid run --user` runs the script as the
+//! account; unfit socket directories are refused.
+//!
+//! These tests make real users with `useradd` (removed again with
+//! `userdel`), so they need root. Without root each says "skipped" and why.
+
+mod common;
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{libxcrypt_verifies, parse_frame, status_and_errors, Client, OLD_PASSWORD};
+use serde_json::json;
+
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+macro_rules! needs_root {
+    () => {
+        if !is_root() {
+            println!("skipped: needs root (real users via useradd, a daemon that drops to them); CI runs it as root");
+            return;
+        }
+    };
+}
+
+/// A user made with `useradd` for one test, removed on drop.
+struct RealUser {
+    name: String,
+    uid: u32,
+    gid: u32,
+}
+
+impl RealUser {
+    fn new(tag: &str) -> RealUser {
+        let name = format!("lvd{}{tag}", std::process::id() % 100_000);
+        let status = Command::new("useradd")
+            .args([
+                "--no-create-home",
+                "--user-group",
+                "--shell",
+                "/usr/sbin/nologin",
+            ])
+            .arg(&name)
+            .status()
+            .expect("useradd runs");
+        assert!(status.success(), "useradd {name}");
+        let id = |flag: &str| -> u32 {
+            let out = Command::new("id").arg(flag).arg(&name).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+        };
+        let (uid, gid) = (id("-u"), id("-g"));
+        RealUser { name, uid, gid }
+    }
+}
+
+impl Drop for RealUser {
+    fn drop(&mut self) {
+        let _ = Command::new("userdel").arg(&self.name).status();
+    }
+}
+
+/// A scratch host: `root/` (the `--root` prefix, with `etc/passwd` naming
+/// the real users and their homes under `home/`) and the accounts' files,
+/// owned by the accounts with their mail files in group `mail`, as on cPanel.
+struct Host {
+    dir: tempfile::TempDir,
+    users: Vec<RealUser>,
+}
+
+impl Host {
+    fn new(tags: &[&str]) -> Host {
+        let dir = tempfile::Builder::new()
+            .prefix("lvd-host")
+            .tempdir()
+            .unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let users: Vec<RealUser> = tags.iter().map(|t| RealUser::new(t)).collect();
+        let mut passwd = String::from("root:x:0:0:root:/root:/bin/sh\n");
+        for user in &users {
+            let status = Command::new("perl")
+                .arg(common::repo().join("tests/fixtures/make-account"))
+                .arg(dir.path())
+                .args(["--user", &user.name, "--group", "mail"])
+                .env("MAKE_ACCOUNT_PASSWORD", OLD_PASSWORD)
+                .stdout(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success());
+            let home = dir.path().join("home").join(&user.name);
+            passwd.push_str(&format!(
+                "{}:x:{}:{}::{}:/bin/sh\n",
+                user.name,
+                user.uid,
+                user.gid,
+                home.display()
+            ));
+            // The home and everything in it belong to the account; the mail
+            // files keep group mail (make-account set it).
+            let status = Command::new("chown")
+                .args(["-R", &user.uid.to_string()])
+                .arg(&home)
+                .status()
+                .unwrap();
+            assert!(status.success());
+            std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o711)).unwrap();
+        }
+        std::fs::set_permissions(
+            dir.path().join("home"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("root/etc/passwd"), passwd).unwrap();
+        std::fs::copy("/etc/group", dir.path().join("root/etc/group")).unwrap();
+        Host { dir, users }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    fn home(&self, user: &RealUser) -> PathBuf {
+        self.dir.path().join("home").join(&user.name)
+    }
+
+    fn socket_dir(&self) -> PathBuf {
+        self.dir.path().join("run")
+    }
+
+    fn socket(&self, user: &RealUser) -> PathBuf {
+        self.socket_dir().join(format!("{}.sock", user.name))
+    }
+
+    fn shadow_path(&self, user: &RealUser) -> PathBuf {
+        self.home(user).join("etc/example.com/shadow")
+    }
+
+    fn hash_of(&self, user: &RealUser, localpart: &str) -> String {
+        let text = std::fs::read_to_string(self.shadow_path(user)).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.split(':').next() == Some(localpart))
+            .unwrap()
+            .to_owned();
+        line.split(':').nth(1).unwrap().to_owned()
+    }
+
+    /// `liveapid serve --user A --user B ... --socket-dir DIR` as root.
+    fn serve(&self) -> Supervisor {
+        let log = self.dir.path().join("liveapid.log");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_liveapid"));
+        command.arg("serve");
+        for user in &self.users {
+            command.args(["--user", &user.name]);
+        }
+        command
+            .arg("--root")
+            .arg(self.root())
+            .arg("--socket-dir")
+            .arg(self.socket_dir())
+            .env("LIVEAPID_LOG", "debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        let child = command.spawn().unwrap();
+        let supervisor = Supervisor {
+            child: Some(child),
+            log,
+        };
+        for user in &self.users {
+            wait_until(
+                || UnixStream::connect(self.socket(user)).is_ok(),
+                "socket answers",
+            );
+            wait_until(|| supervisor.worker_of(user).is_some(), "worker started");
+        }
+        supervisor
+    }
+}
+
+/// A running root-started `liveapid serve`.
+struct Supervisor {
+    child: Option<std::process::Child>,
+    log: PathBuf,
+}
+
+impl Supervisor {
+    fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The pid of the live worker serving `user`: a child of the supervisor
+    /// running as the account's uid.
+    fn worker_of(&self, user: &RealUser) -> Option<u32> {
+        children(self.pid())
+            .into_iter()
+            .find(|pid| ids(*pid).is_some_and(|(uids, _, _)| uids == [user.uid; 4]))
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        signal(child.id(), rustix::process::Signal::TERM);
+        child.wait().unwrap()
+    }
+}
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            self.terminate();
+        }
+    }
+}
+
+fn signal(pid: u32, signal: rustix::process::Signal) {
+    let pid = rustix::process::Pid::from_raw(pid as i32).unwrap();
+    let _ = rustix::process::kill_process(pid, signal);
+}
+
+fn wait_until(mut condition: impl FnMut() -> bool, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The pids whose parent is `parent`.
+fn children(parent: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            continue;
+        };
+        let ppid = field(&status, "PPid:").and_then(|v| v.first().copied());
+        if ppid == Some(parent) && field(&status, "State:").is_some() {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// The (uids, gids, groups) lines of `/proc/PID/status`; `None` for a zombie
+/// or a process that is gone.
+fn ids(pid: u32) -> Option<([u32; 4], [u32; 4], Vec<u32>)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    if status.contains("State:\tZ") {
+        return None;
+    }
+    let uids = field(&status, "Uid:")?.try_into().ok()?;
+    let gids = field(&status, "Gid:")?.try_into().ok()?;
+    Some((uids, gids, field(&status, "Groups:").unwrap_or_default()))
+}
+
+fn field(status: &str, key: &str) -> Option<Vec<u32>> {
+    let line = status.lines().find_map(|l| l.strip_prefix(key))?;
+    Some(
+        line.split_whitespace()
+            .filter_map(|n| n.parse().ok())
+            .collect(),
+    )
+}
+
+fn mail_gid() -> u32 {
+    let group = std::fs::read_to_string("/etc/group").unwrap();
+    liveapid::account::group_gid(&group, "mail").expect("a mail group")
+}
+
+/// One raw LiveAPI exchange made by a process running as `uid`/`gid`
+/// (system Perl, no file of the repository needed): the bytes it read.
+fn exchange_as(uid: u32, gid: u32, socket: &Path, payload: &str) -> String {
+    let script = r#"
+use IO::Socket::UNIX;
+my $s = IO::Socket::UNIX->new(Peer => $ENV{SOCK}) or die "connect: $!\n";
+my $p = $ENV{PAYLOAD};
+print {$s} length($p) . "\n" . $p;
+$s->flush;
+my $r = '';
+while (1) { my $n = sysread($s, $r, 65536, length $r); last if !$n; last if $r =~ m{</cpanelresult>\n\z} && $p ne 'x-wait-eof'; }
+print $r;
+"#;
+    let out = Command::new("perl")
+        .args(["-e", script])
+        .env("SOCK", socket)
+        .env("PAYLOAD", payload)
+        .uid(uid)
+        .gid(gid)
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "client as uid {uid}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn each_account_is_served_by_its_own_unprivileged_worker_on_its_own_socket() {
+    needs_root!();
+    let host = Host::new(&["a", "b"]);
+    let daemon = host.serve();
+    let mail = mail_gid();
+    let socket_dir = std::fs::metadata(host.socket_dir()).unwrap();
+    assert_eq!((socket_dir.uid(), socket_dir.mode() & 0o022), (0, 0));
+    let mut workers = Vec::new();
+    for user in &host.users {
+        let socket = std::fs::metadata(host.socket(user)).unwrap();
+        assert_eq!(
+            (socket.uid(), socket.gid(), socket.mode() & 0o777),
+            (user.uid, user.gid, 0o600),
+            "{}'s socket",
+            user.name
+        );
+        let pid = daemon.worker_of(user).expect("a worker");
+        let (uids, gids, groups) = ids(pid).unwrap();
+        assert_eq!(uids, [user.uid; 4], "real, effective, saved, fs uid");
+        assert_eq!(gids, [user.gid; 4]);
+        assert_eq!(groups, vec![mail], "only the mail files' group");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        assert!(status.contains("NoNewPrivs:\t1"), "{status}");
+        // A non-dumpable process's /proc files belong to root: its owner
+        // cannot ptrace it or read its memory.
+        let proc_owner = std::fs::metadata(format!("/proc/{pid}/mem")).unwrap().uid();
+        assert_eq!(proc_owner, 0, "worker {pid} is not dumpable");
+        workers.push(pid);
+    }
+    assert_ne!(workers[0], workers[1], "one worker per account");
+    assert!(daemon.log().contains("worker started"));
+}
+
+#[test]
+fn a_root_started_daemon_changes_a_password_and_the_shadow_file_stays_the_accounts() {
+    needs_root!();
+    let host = Host::new(&["p"]);
+    let user = &host.users[0];
+    let _daemon = host.serve();
+    let before = std::fs::metadata(host.shadow_path(user)).unwrap();
+    assert_eq!((before.uid(), before.gid()), (user.uid, mail_gid()));
+    // Root may connect to any account's socket (the HTTPS front end will).
+    let mut client = Client::connect(&host.socket(user));
+    let reply = client.uapi(
+        "Email",
+        "passwd_pop",
+        json!({"email": "user", "domain": "example.com", "password": "Worker-Changed-It-77"}),
+    );
+    assert_eq!(status_and_errors(&reply), (1, vec![]));
+    let after = std::fs::metadata(host.shadow_path(user)).unwrap();
+    assert_eq!(
+        (after.uid(), after.gid(), after.mode() & 0o7777),
+        (user.uid, mail_gid(), before.mode() & 0o7777),
+        "owner, group and mode kept"
+    );
+    assert!(libxcrypt_verifies(
+        "Worker-Changed-It-77",
+        &host.hash_of(user, "user")
+    ));
+    // The account's own scripts connect as the account.
+    let payload = r#"<cpanelaction>{"module":"Email","func":"verify_password","apiversion":3,"args":{"email":"user@example.com","password":"Worker-Changed-It-77"}}</cpanelaction>"#;
+    let reply = exchange_as(user.uid, user.gid, &host.socket(user), payload);
+    assert_eq!(
+        parse_frame(reply.as_bytes())["result"]["data"],
+        1,
+        "{reply}"
+    );
+}
+
+#[test]
+fn a_peer_of_another_uid_is_refused_even_when_the_socket_is_opened_up() {
+    needs_root!();
+    let host = Host::new(&["x", "y"]);
+    let (owner, other) = (&host.users[0], &host.users[1]);
+    let daemon = host.serve();
+    let socket = host.socket(owner);
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let hash_before = host.hash_of(owner, "user");
+    let payload = r#"<cpanelaction>{"module":"Email","func":"passwd_pop","apiversion":3,"args":{"email":"user@example.com","password":"Stolen-Account-Pass-1"}}</cpanelaction>"#;
+    let reply = exchange_as(other.uid, other.gid, &socket, payload);
+    let frame = parse_frame(reply.as_bytes());
+    assert_eq!(frame["session"], "closed", "{reply}");
+    assert!(
+        frame["error"]
+            .as_str()
+            .unwrap()
+            .contains("serves one account"),
+        "{reply}"
+    );
+    assert_eq!(host.hash_of(owner, "user"), hash_before, "nothing changed");
+    wait_until(
+        || daemon.log().contains(&format!("peer_uid={}", other.uid)),
+        "the refusal is logged with the peer's uid",
+    );
+    let log = daemon.log();
+    assert!(log.contains("peer_pid="), "{log}");
+}
+
+#[test]
+fn a_killed_worker_is_restarted_and_serves_again() {
+    needs_root!();
+    let host = Host::new(&["k"]);
+    let user = &host.users[0];
+    let daemon = host.serve();
+    let first = daemon.worker_of(user).unwrap();
+    signal(first, rustix::process::Signal::KILL);
+    wait_until(
+        || daemon.worker_of(user).is_some_and(|pid| pid != first),
+        "a new worker",
+    );
+    let second = daemon.worker_of(user).unwrap();
+    assert_eq!(ids(second).unwrap().0, [user.uid; 4]);
+    let mut client = Client::connect(&host.socket(user));
+    let reply = client.uapi(
+        "Email",
+        "passwd_pop",
+        json!({"email": "alice", "domain": "example.com", "password": "After-Restart-Pass-5"}),
+    );
+    assert_eq!(status_and_errors(&reply), (1, vec![]));
+    assert!(daemon.log().contains("restarting it"), "{}", daemon.log());
+}
+
+#[test]
+fn sigterm_ends_every_worker_and_removes_every_socket() {
+    needs_root!();
+    let host = Host::new(&["s", "t"]);
+    let mut daemon = host.serve();
+    let workers: Vec<u32> = host
+        .users
+        .iter()
+        .map(|u| daemon.worker_of(u).unwrap())
+        .collect();
+    let status = daemon.terminate();
+    assert_eq!(status.code(), Some(0), "{status}");
+    for pid in workers {
+        assert!(ids(pid).is_none(), "worker {pid} still running");
+    }
+    for user in &host.users {
+        assert!(
+            !host.socket(user).exists(),
+            "{}'s socket removed",
+            user.name
+        );
+    }
+}
+
+#[test]
+fn a_worker_exits_when_its_supervisor_is_killed() {
+    needs_root!();
+    let host = Host::new(&["w"]);
+    let mut daemon = host.serve();
+    let worker = daemon.worker_of(&host.users[0]).unwrap();
+    let mut child = daemon.child.take().unwrap();
+    signal(child.id(), rustix::process::Signal::KILL);
+    child.wait().unwrap();
+    wait_until(|| ids(worker).is_none(), "the orphaned worker stops");
+}
+
+/// The attack of the issue, with a real account: bob's `~/etc/example.org`
+/// points at a root-owned directory holding a `root` line. The worker runs
+/// as bob (who cannot write there) and the handle on his home refuses the
+/// link anyway: nothing outside changes.
+#[test]
+fn a_symlinked_domain_directory_to_root_owned_files_is_refused() {
+    needs_root!();
+    let host = Host::new(&["e"]);
+    let user = &host.users[0];
+    let target = host.dir.path().join("rootfiles");
+    std::fs::create_dir(&target).unwrap();
+    let shadow = "root:$6$saltsaltsaltsalt$notarealhash:20000::::::\n";
+    std::fs::write(target.join("shadow"), shadow).unwrap();
+    std::fs::write(target.join("passwd"), "root:x:0:0::/root:/root\n").unwrap();
+    let cpuser = host.root().join(format!("var/cpanel/users/{}", user.name));
+    let mut text = std::fs::read_to_string(&cpuser).unwrap();
+    text.push_str("DNS9=example.org\n");
+    std::fs::write(&cpuser, text).unwrap();
+    std::os::unix::fs::symlink(&target, host.home(user).join("etc/example.org")).unwrap();
+    let _daemon = host.serve();
+    let mut client = Client::connect(&host.socket(user));
+    let reply = client.uapi(
+        "Email",
+        "passwd_pop",
+        json!({"email": "root@example.org", "password": "Owned-The-Root-Line-1"}),
+    );
+    let (status, errors) = status_and_errors(&reply);
+    assert_eq!(status, 0, "{reply}");
+    assert!(errors[0].contains("etc/example.org"), "{errors:?}");
+    let reply = client.uapi(
+        "Email",
+        "add_pop",
+        json!({"email": "evil@example.org", "password": "Owned-The-Root-Line-2"}),
+    );
+    assert_eq!(status_and_errors(&reply).0, 0, "{reply}");
+    assert_eq!(
+        std::fs::read_to_string(target.join("shadow")).unwrap(),
+        shadow
+    );
+    assert_eq!(
+        std::fs::read_to_string(target.join("passwd")).unwrap(),
+        "root:x:0:0::/root:/root\n"
+    );
+}
+
+/// `liveapid run --user A SCRIPT` started by root runs the script as A:
+/// uid, gid and groups, `HOME`, and the socket variables.
+#[test]
+fn run_as_root_runs_the_script_as_the_account() {
+    needs_root!();
+    let host = Host::new(&["r"]);
+    let user = &host.users[0];
+    let script = host.dir.path().join("whoami.live.pl");
+    std::fs::write(
+        &script,
+        r#"use IO::Socket::UNIX;
+open my $st, '<', '/proc/self/status' or die;
+my ($uid) = map { /^Uid:\s+(.*)$/ ? $1 : () } <$st>;
+my $s = IO::Socket::UNIX->new(Peer => $ENV{CPANEL_CONNECT_SOCKET}) or die "connect: $!\n";
+my $p = '<cpanelaction>{"module":"Email","func":"count_pops","apiversion":3}</cpanelaction>';
+print {$s} length($p) . "\n" . $p; $s->flush;
+my $r = ''; while ($r !~ m{</cpanelresult>\n\z}) { sysread($s, $r, 65536, length $r) or die "eof\n" }
+print "uid=$uid\nhome=$ENV{HOME}\ngroups=$)\nreply=$r";
+exit 3;
+"#,
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .args(["run", "--user", &user.name, "--root"])
+        .arg(host.root())
+        .arg(&script)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let u = user.uid;
+    assert!(
+        stdout.contains(&format!("uid={u}\t{u}\t{u}\t{u}\n")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("home={}\n", host.home(user).display())),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\"status\":1"), "{stdout}");
+    let groups = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("groups="))
+        .unwrap();
+    assert!(
+        !groups.split(' ').any(|g| g == "0"),
+        "no root group: {groups}"
+    );
+}
+
+/// The socket's directory must be a real directory only its owner can
+/// write: an open one (another user could swap the socket and collect the
+/// passwords scripts send) is refused at start-up, in one line.
+#[test]
+fn an_open_socket_directory_is_refused_at_start_up() {
+    needs_root!();
+    let host = Host::new(&["d"]);
+    let open = host.dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .args(["serve", "--user", &host.users[0].name, "--root"])
+        .arg(host.root())
+        .arg("--socket-dir")
+        .arg(&open)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("writable by other users (mode 0777)"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(&open).unwrap().count(),
+        0,
+        "nothing bound"
+    );
+}
+
+/// Without root and without `XDG_RUNTIME_DIR`, liveapid does not guess a
+/// shared place such as `/tmp/liveapid-UID` (another user could create it
+/// first): it asks for `--socket`. A directory another user made is refused.
+#[test]
+fn a_non_root_daemon_never_guesses_a_socket_directory() {
+    needs_root!();
+    let host = Host::new(&["n", "m"]);
+    let (user, squatter) = (&host.users[0], &host.users[1]);
+    // The test binary's directory may be closed to other users: use a copy.
+    let bin = host.dir.path().join("liveapid");
+    std::fs::copy(env!("CARGO_BIN_EXE_liveapid"), &bin).unwrap();
+    let run_as = |uid: u32, gid: u32, extra: &[&str]| {
+        Command::new(&bin)
+            .args(["serve", "--user", &user.name, "--root"])
+            .arg(host.root())
+            .args(extra)
+            .env_remove("XDG_RUNTIME_DIR")
+            .uid(uid)
+            .gid(gid)
+            .current_dir("/")
+            .output()
+            .unwrap()
+    };
+    let out = run_as(user.uid, user.gid, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("XDG_RUNTIME_DIR") && stderr.contains("--socket"),
+        "{stderr}"
+    );
+    // A directory the squatter made for the user's daemon.
+    let trap = host.dir.path().join("trap");
+    std::fs::create_dir(&trap).unwrap();
+    std::os::unix::fs::chown(&trap, Some(squatter.uid), Some(squatter.gid)).unwrap();
+    std::fs::set_permissions(&trap, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let socket = trap.join("live.sock");
+    let out = run_as(user.uid, user.gid, &["--socket", socket.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("belongs to uid {}", squatter.uid)),
+        "{stderr}"
+    );
+    assert!(!socket.exists());
+}
+
+/// The worker makes what cPanel makes: a new domain's `~/etc/<domain>` and
+/// its files belong to the account and to group `mail` (so Dovecot can read
+/// them), and the Maildir to the account.
+#[test]
+fn what_a_worker_creates_belongs_to_the_account_and_group_mail() {
+    needs_root!();
+    let host = Host::new(&["c"]);
+    let user = &host.users[0];
+    let cpuser = host.root().join(format!("var/cpanel/users/{}", user.name));
+    let mut text = std::fs::read_to_string(&cpuser).unwrap();
+    text.push_str("DNS7=example.info\n");
+    std::fs::write(&cpuser, text).unwrap();
+    let _daemon = host.serve();
+    let mut client = Client::connect(&host.socket(user));
+    client.email_ok(
+        "add_pop",
+        json!({"email": "new@example.info", "password": "Fresh-Domain-Pass-3"}),
+    );
+    let etc = host.home(user).join("etc/example.info");
+    for path in [
+        etc.clone(),
+        etc.join("passwd"),
+        etc.join("shadow"),
+        etc.join("quota"),
+    ] {
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(
+            (meta.uid(), meta.gid()),
+            (user.uid, mail_gid()),
+            "{}",
+            path.display()
+        );
+    }
+    let maildir = std::fs::metadata(host.home(user).join("mail/example.info/new")).unwrap();
+    assert_eq!(maildir.uid(), user.uid);
+}
+
+/// The after-change action needs root (`doveadm auth cache flush`): the
+/// supervisor runs it, given only the address, and its failure comes back
+/// as the call's warning while the change stands.
+#[test]
+fn the_supervisor_runs_the_after_change_action_as_root_with_the_address_only() {
+    needs_root!();
+    let host = Host::new(&["f"]);
+    let user = &host.users[0];
+    let record = host.dir.path().join("flushed");
+    let action = host.dir.path().join("flush.sh");
+    std::fs::write(
+        &action,
+        format!(
+            "#!/bin/sh\necho \"$(id -u) $*\" >> {}\n[ \"$1\" != fail@example.com ]\n",
+            record.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&action, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let log = host.dir.path().join("liveapid.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .args(["serve", "--user", &user.name, "--root"])
+        .arg(host.root())
+        .arg("--socket-dir")
+        .arg(host.socket_dir())
+        .arg("--after-password-change")
+        .arg(format!("{} %u", action.display()))
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let daemon = Supervisor {
+        child: Some(child),
+        log,
+    };
+    wait_until(|| daemon.worker_of(user).is_some(), "worker started");
+    wait_until(
+        || UnixStream::connect(host.socket(user)).is_ok(),
+        "socket answers",
+    );
+    let mut client = Client::connect(&host.socket(user));
+    let reply = client.uapi(
+        "Email",
+        "passwd_pop",
+        json!({"email": "user@example.com", "password": "Flushed-By-Root-11"}),
+    );
+    assert_eq!(status_and_errors(&reply), (1, vec![]), "{reply}");
+    let text = std::fs::read_to_string(&record).unwrap();
+    assert_eq!(
+        text, "0 user@example.com\n",
+        "run as root, with the address only"
+    );
+    client.email_ok(
+        "add_pop",
+        json!({"email": "fail@example.com", "password": "Failing-Flush-Pass-12"}),
+    );
+    let reply = client.uapi(
+        "Email",
+        "passwd_pop",
+        json!({"email": "fail@example.com", "password": "Failing-Flush-Pass-13"}),
+    );
+    assert_eq!(reply["result"]["status"], 1, "{reply}");
+    let warning = reply["result"]["warnings"][0].as_str().unwrap();
+    assert!(warning.contains("after-change action"), "{warning}");
+    assert!(libxcrypt_verifies(
+        "Failing-Flush-Pass-13",
+        &host.hash_of(user, "fail")
+    ));
+}
+
+/// `--all` serves every account in `ROOT/var/cpanel/users/`.
+#[test]
+fn all_serves_every_account_of_the_host() {
+    needs_root!();
+    let host = Host::new(&["g", "h"]);
+    let log = host.dir.path().join("liveapid.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .args(["serve", "--all", "--root"])
+        .arg(host.root())
+        .arg("--socket-dir")
+        .arg(host.socket_dir())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let daemon = Supervisor {
+        child: Some(child),
+        log,
+    };
+    for user in &host.users {
+        wait_until(|| daemon.worker_of(user).is_some(), "a worker per account");
+        let mut client = Client::connect(&host.socket(user));
+        let reply = client.uapi("Email", "count_pops", json!({}));
+        assert_eq!(reply["result"]["data"], 6, "{reply}");
+    }
+}
