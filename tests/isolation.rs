@@ -155,13 +155,21 @@ impl Host {
 
     /// `liveapid serve --user A --user B ... --socket-dir DIR` as root.
     fn serve(&self) -> Supervisor {
+        let users: Vec<String> = self
+            .users
+            .iter()
+            .flat_map(|u| ["--user".to_owned(), u.name.clone()])
+            .collect();
+        self.start(&users)
+    }
+
+    /// `liveapid serve ARGS --root ROOT --socket-dir DIR` as root, once every
+    /// account's worker serves its socket.
+    fn start(&self, args: &[String]) -> Supervisor {
         let log = self.dir.path().join("liveapid.log");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_liveapid"));
-        command.arg("serve");
-        for user in &self.users {
-            command.args(["--user", &user.name]);
-        }
-        command
+        let child = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+            .arg("serve")
+            .args(args)
             .arg("--root")
             .arg(self.root())
             .arg("--socket-dir")
@@ -169,8 +177,9 @@ impl Host {
             .env("LIVEAPID_LOG", "debug")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap());
-        let child = command.spawn().unwrap();
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
         let supervisor = Supervisor {
             child: Some(child),
             log,
@@ -704,26 +713,12 @@ fn the_supervisor_runs_the_after_change_action_as_root_with_the_address_only() {
     )
     .unwrap();
     std::fs::set_permissions(&action, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let log = host.dir.path().join("liveapid.log");
-    let child = Command::new(env!("CARGO_BIN_EXE_liveapid"))
-        .args(["serve", "--user", &user.name, "--root"])
-        .arg(host.root())
-        .arg("--socket-dir")
-        .arg(host.socket_dir())
-        .arg("--after-password-change")
-        .arg(format!("{} %u", action.display()))
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let daemon = Supervisor {
-        child: Some(child),
-        log,
-    };
-    wait_until(|| daemon.worker_of(user).is_some(), "worker started");
-    wait_until(
-        || UnixStream::connect(host.socket(user)).is_ok(),
-        "socket answers",
-    );
+    let _daemon = host.start(&[
+        "--user".to_owned(),
+        user.name.clone(),
+        "--after-password-change".to_owned(),
+        format!("{} %u", action.display()),
+    ]);
     let mut client = Client::connect(&host.socket(user));
     let reply = client.uapi(
         "Email",
@@ -759,21 +754,8 @@ fn the_supervisor_runs_the_after_change_action_as_root_with_the_address_only() {
 fn all_serves_every_account_of_the_host() {
     needs_root!();
     let host = Host::new(&["g", "h"]);
-    let log = host.dir.path().join("liveapid.log");
-    let child = Command::new(env!("CARGO_BIN_EXE_liveapid"))
-        .args(["serve", "--all", "--root"])
-        .arg(host.root())
-        .arg("--socket-dir")
-        .arg(host.socket_dir())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let daemon = Supervisor {
-        child: Some(child),
-        log,
-    };
+    let _daemon = host.start(&["--all".to_owned()]);
     for user in &host.users {
-        wait_until(|| daemon.worker_of(user).is_some(), "a worker per account");
         let mut client = Client::connect(&host.socket(user));
         let reply = client.uapi("Email", "count_pops", json!({}));
         assert_eq!(reply["result"]["data"], 6, "{reply}");

@@ -147,16 +147,22 @@ impl DomainFiles {
     /// outside the home, [`crate::Error::Storage`] when a file exists but
     /// cannot be read.
     pub fn read_unlocked(home: &ConfinedDir, domain: &str) -> Result<DomainFiles> {
-        let Some(dir) = home.open_dir(&domain_dir(domain))? else {
-            return Ok(DomainFiles::unopened());
-        };
+        match home.open_dir(&domain_dir(domain))? {
+            Some(dir) => DomainFiles::read_in(dir, None),
+            None => Ok(DomainFiles::unopened()),
+        }
+    }
+
+    /// The three files of the opened domain directory `dir`, read while
+    /// `locks` (if any) are held.
+    fn read_in(dir: ConfinedDir, locks: Option<LockSet>) -> Result<DomainFiles> {
         let [passwd, shadow, quota] = FILES.map(|f| read(&dir, f));
         Ok(DomainFiles {
             passwd: passwd?,
             shadow: shadow?,
             quota: quota?,
             dir: Some(dir),
-            _locks: None,
+            _locks: locks,
             undo: Vec::new(),
         })
     }
@@ -168,15 +174,7 @@ impl BatchState for DomainFiles {
             return Ok(DomainFiles::unopened());
         };
         let locks = lock::lock_all(&dir, &FILES, LOCK_TIMEOUT)?;
-        let [passwd, shadow, quota] = FILES.map(|f| read(&dir, f));
-        Ok(DomainFiles {
-            passwd: passwd?,
-            shadow: shadow?,
-            quota: quota?,
-            dir: Some(dir),
-            _locks: Some(locks),
-            undo: Vec::new(),
-        })
+        DomainFiles::read_in(dir, Some(locks))
     }
 
     fn commit(&mut self) -> Result<()> {
