@@ -64,24 +64,7 @@ enum Command {
     },
     /// One account's worker, started by `serve` as root (not for direct use).
     #[command(hide = true)]
-    Worker {
-        #[arg(long)]
-        user: String,
-        #[arg(long)]
-        uid: u32,
-        #[arg(long)]
-        gid: u32,
-        #[arg(long = "group")]
-        groups: Vec<u32>,
-        #[arg(long)]
-        home: PathBuf,
-        #[arg(long)]
-        root: PathBuf,
-        #[command(flatten)]
-        server: ServerArgs,
-        #[arg(long)]
-        after_change_via_supervisor: bool,
-    },
+    Worker(WorkerArgs),
     /// Lay out a scratch account (demo / example.com / user@example.com) and
     /// serve it until interrupted. No root, no system changes.
     Demo {
@@ -111,6 +94,27 @@ enum Command {
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         script: Vec<String>,
     },
+}
+
+/// What the supervisor passes a worker (`supervisor::spawn`).
+#[derive(Args)]
+struct WorkerArgs {
+    #[arg(long)]
+    user: String,
+    #[arg(long)]
+    uid: u32,
+    #[arg(long)]
+    gid: u32,
+    #[arg(long = "group")]
+    groups: Vec<u32>,
+    #[arg(long)]
+    home: PathBuf,
+    #[arg(long)]
+    root: PathBuf,
+    #[command(flatten)]
+    server: ServerArgs,
+    #[arg(long)]
+    after_change_via_supervisor: bool,
 }
 
 #[derive(Args)]
@@ -149,17 +153,20 @@ struct ServerArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    if let Command::Worker { .. } = cli.command {
-        // A worker confirms who it is before any thread starts; it makes
+    let command = match cli.command {
+        // A worker becomes its account before any thread starts; it makes
         // its own runtime afterwards.
-        return match run_worker(cli.command) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("liveapid worker: {e}");
-                ExitCode::FAILURE
+        Command::Worker(args) => {
+            return match run_worker(args) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("liveapid worker: {e}");
+                    ExitCode::FAILURE
+                }
             }
-        };
-    }
+        }
+        other => other,
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -167,7 +174,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    match runtime.block_on(run(command)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("liveapid: {e}");
@@ -187,8 +194,8 @@ fn init_logging() {
         .init();
 }
 
-fn run_worker(command: Command) -> Result<()> {
-    let Command::Worker {
+fn run_worker(args: WorkerArgs) -> Result<()> {
+    let WorkerArgs {
         user,
         uid,
         gid,
@@ -197,10 +204,7 @@ fn run_worker(command: Command) -> Result<()> {
         root,
         server,
         after_change_via_supervisor,
-    } = command
-    else {
-        unreachable!("called for the worker command only");
-    };
+    } = args;
     worker::run(WorkerConfig {
         user,
         system_user: SystemUser { uid, gid, home },
@@ -239,7 +243,7 @@ async fn run(command: Command) -> Result<ExitCode> {
             service::serve(config, termination).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Worker { .. } => unreachable!("workers are started before the runtime"),
+        Command::Worker(_) => unreachable!("main runs workers before any runtime exists"),
         Command::Demo { dir, socket } => run_demo(dir, socket).await,
         Command::Run {
             socket,
