@@ -144,11 +144,9 @@ pub fn bind(path: &Path) -> Result<(UnixListener, SocketFile)> {
     }
     // The socket is created 0600 so that no other user can connect even for
     // an instant; the umask is process-wide, so this runs before any task.
-    // SAFETY: umask only swaps the process file-creation mask.
-    let previous = unsafe { libc::umask(0o177) };
+    let previous = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
     let bound = UnixListener::bind(path);
-    // SAFETY: as above; restores the caller's mask.
-    unsafe { libc::umask(previous) };
+    rustix::process::umask(previous);
     let listener = bound.map_err(|e| Error::storage("listen on", path, e))?;
     let file = SocketFile {
         path: path.to_owned(),
