@@ -524,6 +524,39 @@ fn a_symlinked_domain_directory_to_root_owned_files_is_refused() {
     );
 }
 
+/// The other attack of the issue, with a real account: `~/mail/example.com`
+/// points at another mail directory outside the home (one with a `user/`
+/// Maildir); `delete_pop user@example.com` must not delete that `user/`,
+/// nor drop the mailbox's lines.
+#[test]
+fn a_symlinked_mail_directory_cannot_make_delete_pop_delete_outside() {
+    needs_root!();
+    let host = Host::new(&["v"]);
+    let user = &host.users[0];
+    let elsewhere = host.dir.path().join("elsewhere");
+    std::fs::create_dir_all(elsewhere.join("user/cur")).unwrap();
+    std::fs::write(elsewhere.join("user/cur/1.mail"), "precious").unwrap();
+    let mail = host.home(user).join("mail/example.com");
+    std::fs::rename(&mail, host.dir.path().join("moved-away")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &mail).unwrap();
+    let passwd_before = std::fs::read(host.home(user).join("etc/example.com/passwd")).unwrap();
+    let _daemon = host.serve();
+    let mut client = Client::connect(&host.socket(user));
+    let reply = client.uapi("Email", "delete_pop", json!({"email": "user@example.com"}));
+    let (status, errors) = status_and_errors(&reply);
+    assert_eq!(status, 0, "{reply}");
+    assert!(errors[0].contains("mail/example.com"), "{errors:?}");
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.join("user/cur/1.mail")).unwrap(),
+        "precious"
+    );
+    assert_eq!(
+        std::fs::read(host.home(user).join("etc/example.com/passwd")).unwrap(),
+        passwd_before,
+        "the mailbox's lines stay"
+    );
+}
+
 /// `liveapid run --user A SCRIPT` started by root runs the script as A:
 /// uid, gid and groups, `HOME`, and the socket variables.
 #[test]
