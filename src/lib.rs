@@ -27,6 +27,7 @@
 pub mod account;
 pub mod after_change;
 pub mod api;
+pub mod command_line;
 pub mod control;
 pub mod demo;
 pub mod email;

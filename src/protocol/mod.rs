@@ -1,6 +1,7 @@
 //! The LiveAPI wire protocol: framing ([`codec`]), reply frames ([`frame`])
 //! and what a payload asks for ([`request`]).
 
+pub mod client;
 pub mod codec;
 pub mod frame;
 pub mod request;

@@ -1,0 +1,7 @@
+//! The `uapi` command line's own parts: `key=value` arguments as cPanel's
+//! decoder reads them, the YAML and JSON output, and reading a password
+//! from standard input so it never stands in a shell's history.
+
+pub mod arguments;
+pub mod output;
+pub mod secret;
