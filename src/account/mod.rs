@@ -234,6 +234,16 @@ impl Account {
     }
 }
 
+/// The name of the system user with `uid` in `<root>/etc/passwd`.
+///
+/// # Errors
+///
+/// [`Error::Storage`] when the file exists but cannot be read.
+pub fn user_name_of(root: &Path, uid: u32) -> Result<Option<String>> {
+    let passwd = root.join("etc/passwd");
+    sysuser::name_of(&passwd, uid).map_err(|e| Error::storage("read", &passwd, e))
+}
+
 /// The gid of group `name` in the text of an `etc/group` file.
 pub fn group_gid(etc_group: &str, name: &str) -> Option<u32> {
     etc_group.lines().find_map(|l| {

@@ -23,6 +23,20 @@ pub fn lookup(passwd_file: &Path, user: &str) -> std::io::Result<Option<SystemUs
     Ok(parse(&text, user))
 }
 
+/// The name of the user with `uid` in a passwd(5) file; `Ok(None)` when no
+/// line has it.
+pub fn name_of(passwd_file: &Path, uid: u32) -> std::io::Result<Option<String>> {
+    let text = match std::fs::read_to_string(passwd_file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(text.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.len() >= 7 && fields[2].parse() == Ok(uid)).then(|| fields[0].to_owned())
+    }))
+}
+
 fn parse(text: &str, user: &str) -> Option<SystemUser> {
     text.lines().find_map(|line| {
         let fields: Vec<&str> = line.split(':').collect();

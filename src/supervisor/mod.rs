@@ -9,6 +9,7 @@
 //! against an allow-list (host files) or re-validates (addresses).
 
 mod channels;
+mod private;
 mod spawn;
 
 use std::future::Future;
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+pub use private::PrivateWorker;
 pub use spawn::{WorkerSpec, ACTIONS_FD, FILES_FD, LIFELINE_FD, LISTENER_FD};
 
 use crate::account::AccountLocator;

@@ -1,0 +1,88 @@
+//! One account served by its own worker on a private socket, for the
+//! lifetime of one command run by root (`liveapid run --user`, `uapi
+//! --user`): the same worker, privilege drop and path rules as `liveapid
+//! serve`.
+
+use std::path::{Path, PathBuf};
+
+use tokio::sync::oneshot;
+
+use super::{Supervised, WorkerSpec};
+use crate::account::{group_gid, AccountLocator, DirectFiles, SystemFiles};
+use crate::after_change::AfterChange;
+use crate::error::{Error, Result};
+use crate::privilege::Identity;
+use crate::socket;
+
+/// A running private worker; [`PrivateWorker::stop`] ends it.
+#[derive(Debug)]
+pub struct PrivateWorker {
+    socket: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl PrivateWorker {
+    /// Serves the account `locator` finds on `dir/live.sock` (owned by the
+    /// account, 0600) from a worker running as the account. `dir` must be
+    /// fit for a socket (see [`socket::check_directory`]).
+    ///
+    /// # Errors
+    ///
+    /// When the socket cannot be bound or given to the account.
+    pub fn start(
+        locator: AccountLocator,
+        root: &Path,
+        dir: &Path,
+        after_change: Option<AfterChange>,
+    ) -> Result<PrivateWorker> {
+        let path = dir.join("live.sock");
+        let (listener, socket_file) = socket::bind(&path)?;
+        let system_user = locator.system_user();
+        socket_file.give_to(system_user.uid, system_user.gid)?;
+        let etc_group = DirectFiles::new(root)
+            .read("etc/group")
+            .map_err(|e| Error::storage("read", root.join("etc/group"), e))?
+            .unwrap_or_default();
+        let spec = WorkerSpec {
+            user: locator.user().to_owned(),
+            identity: Identity {
+                uid: system_user.uid,
+                gid: system_user.gid,
+                groups: group_gid(&etc_group, "mail").into_iter().collect(),
+            },
+            system_user,
+            root: root.to_owned(),
+            server_args: Vec::new(),
+            after_change: after_change.is_some(),
+        };
+        let supervised = Supervised {
+            spec,
+            locator,
+            listener: listener.into_std()?,
+            socket: socket_file,
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(super::run(vec![supervised], after_change, async {
+            let _ = stopped.await;
+        }));
+        Ok(PrivateWorker {
+            socket: path,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// The socket to connect to (the worker accepts once it has started).
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// Stops the worker (it finishes its running calls) and removes the socket.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
