@@ -59,7 +59,9 @@ pub fn decode_pairs(words: &[String]) -> Result<Vec<Pair>> {
 /// key, or a list for a repeated key or for `key-0`, `key-1`, ... (in the
 /// order of their numbers).
 pub fn to_object(pairs: Vec<Pair>) -> Map<String, Value> {
-    let mut values: Vec<(String, Vec<(Option<u64>, String)>)> = Vec::new();
+    /// A key's values, each with its `-N` number if it had one.
+    type Values = Vec<(Option<u64>, String)>;
+    let mut values: Vec<(String, Values)> = Vec::new();
     for Pair { key, value } in pairs {
         let (name, index) = split_index(&key);
         match values.iter_mut().find(|(k, _)| *k == name) {

@@ -3,6 +3,9 @@
 //! and a raw LiveAPI client.
 #![allow(dead_code)] // each test binary uses a different part
 
+#[macro_use]
+pub mod host;
+
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
