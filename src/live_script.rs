@@ -105,6 +105,7 @@ pub async fn run(target: Target, script: &[String], termination: Termination) ->
                 locator,
                 listener: listener.into_std()?,
                 socket: socket_file,
+                restart: false,
             };
             let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
             let workers = tokio::spawn(supervisor::run(vec![supervised], None, async {

@@ -107,6 +107,7 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
             locator,
             listener: listener.into_std()?,
             socket: socket_file,
+            restart: true,
         });
     }
     supervisor::run(supervised, config.after_change, termination.recv()).await;

@@ -3,5 +3,6 @@
 //! from standard input so it never stands in a shell's history.
 
 pub mod arguments;
+pub mod invocation;
 pub mod output;
 pub mod secret;

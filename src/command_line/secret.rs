@@ -17,10 +17,13 @@ use zeroize::Zeroizing;
 pub fn read_line(prompt: &str) -> io::Result<Zeroizing<String>> {
     let stdin = io::stdin();
     let terminal = stdin.is_terminal();
+    // Echo goes off before the prompt shows, so nothing typed after the
+    // prompt can be echoed (or lost to the mode change).
     let restore = if terminal {
+        let off = EchoOff::new(&stdin)?;
         eprint!("{prompt}");
         io::stderr().flush()?;
-        Some(EchoOff::new(&stdin)?)
+        Some(off)
     } else {
         None
     };
@@ -52,7 +55,7 @@ impl<'a> EchoOff<'a> {
         let saved = rustix::termios::tcgetattr(stdin)?;
         let mut quiet = saved.clone();
         quiet.local_modes.remove(rustix::termios::LocalModes::ECHO);
-        rustix::termios::tcsetattr(stdin, rustix::termios::OptionalActions::Flush, &quiet)?;
+        rustix::termios::tcsetattr(stdin, rustix::termios::OptionalActions::Now, &quiet)?;
         Ok(EchoOff { stdin, saved })
     }
 }

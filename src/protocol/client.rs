@@ -14,6 +14,9 @@ use crate::error::{Error, Result};
 /// refuses more than 20 MiB, docs/protocol.md C13).
 const MAX_REPLY: usize = 64 << 20;
 
+/// The longest wait for the next bytes of a reply.
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Calls UAPI `module::func` with `args` on the LiveAPI socket at `socket`;
 /// the reply's JSON object (the UAPI envelope).
 ///
@@ -29,6 +32,9 @@ pub fn uapi_call(
 ) -> Result<Value> {
     let mut stream =
         UnixStream::connect(socket).map_err(|e| Error::storage("connect to", socket, e))?;
+    // A slow call sends keep-alive bytes far more often than this; silence
+    // this long means the other end is stuck.
+    stream.set_read_timeout(Some(READ_TIMEOUT))?;
     let action = json!({"module": module, "reqtype": "exec", "func": func, "apiversion": "uapi", "args": args});
     let payload = format!("<cpanelaction>{action}</cpanelaction>");
     let mut request = format!("{}\n", payload.len()).into_bytes();

@@ -35,6 +35,9 @@ pub struct Supervised {
     pub listener: UnixListener,
     /// Removed when the supervisor stops.
     pub socket: SocketFile,
+    /// Start the worker again when it dies (a service); a one-command
+    /// worker is not restarted, so its command fails at once.
+    pub restart: bool,
 }
 
 /// A restart waits this long after a crash, doubling up to [`MAX_BACKOFF`].
@@ -101,9 +104,18 @@ async fn supervise(
                 };
                 channels.abort();
                 drop(started.lifeline);
+                if !account.restart {
+                    tracing::warn!(user, pid, status = ?status.as_ref().ok(), "worker exited");
+                    return;
+                }
                 tracing::warn!(user, pid, status = ?status.as_ref().ok(), "worker exited; restarting it");
             }
-            Err(e) => tracing::error!(user, error = %e, "cannot start the worker"),
+            Err(e) => {
+                tracing::error!(user, error = %e, "cannot start the worker");
+                if !account.restart {
+                    return;
+                }
+            }
         }
         if started_at.elapsed() >= STABLE_RUN {
             backoff = FIRST_BACKOFF;

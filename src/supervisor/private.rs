@@ -61,6 +61,7 @@ impl PrivateWorker {
             locator,
             listener: listener.into_std()?,
             socket: socket_file,
+            restart: false,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(super::run(vec![supervised], after_change, async {
@@ -76,6 +77,12 @@ impl PrivateWorker {
     /// The socket to connect to (the worker accepts once it has started).
     pub fn socket(&self) -> &Path {
         &self.socket
+    }
+
+    /// Completes when the worker has exited (or could not start): a command
+    /// waiting on it should give up.
+    pub async fn exited(&mut self) {
+        let _ = (&mut self.task).await;
     }
 
     /// Stops the worker (it finishes its running calls) and removes the socket.

@@ -49,6 +49,29 @@ pub struct Started {
     pub lifeline: OwnedFd,
 }
 
+/// The `liveapid` binary: this one, or the one installed beside it (when
+/// this is `uapi`).
+fn liveapid_binary() -> Result<PathBuf> {
+    let missing = |e: std::io::Error| {
+        Error::Config(format!(
+            "cannot find the liveapid binary to start a worker: {e}"
+        ))
+    };
+    let exe = std::env::current_exe().map_err(missing)?;
+    if exe.file_name().is_some_and(|n| n == "liveapid") {
+        return Ok(exe);
+    }
+    let sibling = exe.with_file_name("liveapid");
+    if sibling.is_file() {
+        Ok(sibling)
+    } else {
+        Err(missing(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{} does not exist", sibling.display()),
+        )))
+    }
+}
+
 /// Starts the worker of `spec`, serving `listener`.
 ///
 /// # Errors
@@ -74,11 +97,7 @@ pub fn start(spec: &WorkerSpec, listener: &UnixListener) -> Result<Started> {
         .iter()
         .map(|(fd, to)| (fd.as_raw_fd(), *to))
         .collect();
-    let exe = std::env::current_exe().map_err(|e| {
-        Error::Config(format!(
-            "cannot find the liveapid binary to start a worker: {e}"
-        ))
-    })?;
+    let exe = liveapid_binary()?;
     let system_user = &spec.system_user;
     let mut command = std::process::Command::new(exe);
     command
