@@ -245,6 +245,24 @@ mod tests {
     }
 
     #[test]
+    fn every_file_of_src_api_email_is_in_the_table() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api/email");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter_map(|name| name.strip_suffix(".rs").map(str::to_owned))
+            .filter(|name| name != "mod" && name != "common")
+            .collect();
+        files.sort();
+        let mut table = EmailFunction::FILES.to_vec();
+        table.sort_unstable();
+        assert_eq!(
+            files, table,
+            "every function file needs its line in src/api/email/mod.rs"
+        );
+    }
+
+    #[test]
     fn unknown_names_are_none() {
         for name in [
             "",

@@ -18,7 +18,7 @@
 //! ```
 //!
 //! generates `mod greet;` and `enum ExampleFunction { Greet }` with
-//! `ALL`, `from_name("greet")`, `name()`, `apply(state, args)` (which calls
+//! `ALL`, `FILES`, `from_name("greet")`, `name()`, `apply(state, args)` (which calls
 //! `greet::greet(state, args)`), `API2_NAMES` and
 //! `from_api2_name("sayhello")`. Each function is
 //! `async fn(&AccountState, &Args) -> Result<UapiResult>`.
@@ -52,6 +52,10 @@ macro_rules! functions {
         impl $enum {
             /// Every function, in the table's order.
             pub const ALL: &'static [$enum] = &[ $( $( $enum::$variant, )+ )+ ];
+
+            /// The table's files (without `.rs`), one `mod` each: a file of
+            /// the module's directory missing here is not even compiled.
+            pub const FILES: &'static [&'static str] = &[ $( stringify!($file), )+ ];
 
             /// Every API2 name that wraps one of the functions.
             pub const API2_NAMES: &'static [&'static str] =
