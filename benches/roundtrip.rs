@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use liveapid::account::AccountLocator;
 use liveapid::server::{self, ServerOptions};
-use liveapid::{demo, socket, Engine};
+use liveapid::{demo, socket, AccountState, Engine};
 
 fn request(stream: &mut UnixStream, payload: &[u8]) -> Vec<u8> {
     let mut msg = format!("{}\n", payload.len()).into_bytes();
@@ -75,7 +75,7 @@ fn main() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let locator = AccountLocator::new(demo::USER, &account.root, Some(&account.home)).unwrap();
     runtime
-        .block_on(demo::add_mailbox(&Engine::new(locator.clone())))
+        .block_on(demo::add_mailbox(&AccountState::new(locator.clone())))
         .unwrap();
     // 10 000 more mailboxes in a second domain, for the listing.
     std::fs::write(
@@ -109,7 +109,7 @@ fn main() {
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = runtime.spawn(server::run(
         listener,
-        Arc::new(Engine::new(locator)),
+        Arc::new(Engine::new(AccountState::new(locator))),
         ServerOptions::default(),
         async {
             let _ = stop_rx.await;

@@ -6,9 +6,10 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::api::email::EmailFunction;
 use crate::api::Args;
-use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::state::AccountState;
 
 /// The demo account's cPanel user name.
 pub const USER: &str = "demo";
@@ -61,7 +62,7 @@ pub fn create(dir: &Path) -> Result<DemoAccount> {
 /// # Errors
 ///
 /// When the random source fails or `add_pop` refuses.
-pub async fn add_mailbox(engine: &Engine) -> Result<()> {
+pub async fn add_mailbox(state: &AccountState) -> Result<()> {
     let mut secret = [0u8; 24];
     getrandom::fill(&mut secret).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
     // 32 characters of the crypt alphabet: strength 100.
@@ -80,7 +81,7 @@ pub async fn add_mailbox(engine: &Engine) -> Result<()> {
         ("domain", DOMAIN),
         ("password", password.as_str()),
     ]);
-    match crate::api::email::add_pop(engine, &args).await {
+    match EmailFunction::AddPop.apply(state, &args).await {
         Ok(_) | Err(Error::MailboxExists(_)) => Ok(()),
         Err(e) => Err(Error::Config(format!(
             "the demo mailbox could not be created: {e}"
@@ -109,9 +110,9 @@ mod tests {
         let demo = create(dir.path()).unwrap();
         let locator = AccountLocator::new(USER, &demo.root, Some(&demo.home)).unwrap();
         assert_eq!(locator.load().unwrap().main_domain, DOMAIN);
-        let engine = Engine::new(locator);
-        add_mailbox(&engine).await.unwrap();
-        add_mailbox(&engine).await.unwrap(); // a second demo in the same place keeps it
+        let state = AccountState::new(locator);
+        add_mailbox(&state).await.unwrap();
+        add_mailbox(&state).await.unwrap(); // a second demo in the same place keeps it
         let shadow = fs::read_to_string(demo.mail_etc().join("shadow")).unwrap();
         assert!(shadow.starts_with("user:$6$"), "{shadow}");
         assert!(demo.home.join("mail/example.com/user/cur").is_dir());

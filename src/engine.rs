@@ -1,20 +1,16 @@
-//! The engine: one account, its mail files, and the routing of every
-//! request to the function that answers it. The daemon, the demo and (later)
-//! the `uapi` command line all call through here, so every entry point has
-//! the same rules.
+//! The socket transport's request handler: answers each LiveAPI request
+//! (the JSON switch, shutdown, legacy tags, `<cpanelaction>`) for one
+//! account, running every API call through [`crate::dispatch`].
 
-use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::account::{Account, AccountLocator};
-use crate::after_change::AfterChangeHook;
-use crate::api::{email, legacy, result, Args, UapiResult};
-use crate::email::MailAddress;
-use crate::error::{Error, Result};
-use crate::home::Batcher;
-use crate::home::DomainFiles;
-use crate::protocol::request::{scalar_text, Action, ApiVersion, RawArgs, ReqType, Request};
+use crate::api::{legacy, result, Args};
+use crate::dispatch::{self, first_text, with_account};
+use crate::error::Error;
+use crate::protocol::request::{Action, ApiVersion, ReqType, Request};
+use crate::state::AccountState;
 
 /// What to do after a request.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,58 +21,22 @@ pub enum Response {
     Close(Option<Value>),
 }
 
-/// The modules liveapid provides; any other name fails to load.
-const MODULES: &[&str] = &["Email"];
-
-/// Executes LiveAPI requests against one cPanel account.
+/// Answers LiveAPI requests for one cPanel account.
 pub struct Engine {
-    locator: AccountLocator,
-    mail_files: Batcher<DomainFiles>,
-    after_change: Option<AfterChangeHook>,
+    state: Arc<AccountState>,
 }
 
 impl Engine {
-    /// An engine for the account `locator` finds.
-    pub fn new(locator: AccountLocator) -> Engine {
+    /// A request handler for the account `state` holds.
+    pub fn new(state: impl Into<Arc<AccountState>>) -> Engine {
         Engine {
-            locator,
-            mail_files: Batcher::default(),
-            after_change: None,
+            state: state.into(),
         }
     }
 
-    /// Runs `action` after every successful password change.
-    pub fn with_after_change(mut self, action: Option<AfterChangeHook>) -> Engine {
-        self.after_change = action;
-        self
-    }
-
-    /// The current view of the account.
-    ///
-    /// # Errors
-    ///
-    /// When the cPanel user file or `cpanel.config` cannot be read.
-    pub fn account(&self) -> Result<Account> {
-        self.locator.load()
-    }
-
-    /// The account's home directory.
-    pub fn home(&self) -> &Path {
-        self.locator.home()
-    }
-
-    /// Group-committed access to the per-domain mail files.
-    pub fn mail_files(&self) -> &Batcher<DomainFiles> {
-        &self.mail_files
-    }
-
-    /// Runs the after-change action, if any, after a mailbox's password or
-    /// login suspension changed; its warnings.
-    pub async fn after_auth_change(&self, address: &MailAddress) -> Vec<String> {
-        match &self.after_change {
-            Some(action) => action.run(address).await.into_iter().collect(),
-            None => Vec::new(),
-        }
+    /// The account the requests act on.
+    pub fn state(&self) -> &AccountState {
+        &self.state
     }
 
     /// Answers one request.
@@ -95,33 +55,6 @@ impl Engine {
         }
     }
 
-    /// Runs a UAPI function; every failure becomes a status-0 result.
-    pub async fn uapi(&self, module: &str, func: &str, args: Result<Args>) -> UapiResult {
-        let outcome = async {
-            check_names(module, func)?;
-            let args = args?;
-            let found = match module {
-                "Email" => email::call(self, func, &args).await,
-                _ => None,
-            };
-            found.unwrap_or_else(|| Err(unknown_function(module, func)))
-        }
-        .await;
-        match outcome {
-            Ok(result) => result,
-            Err(e) => {
-                if e.is_security_refusal() {
-                    tracing::warn!(module, func, error = %e, "call refused");
-                } else if e.is_input_error() {
-                    tracing::debug!(module, func, error = %e, "call refused");
-                } else {
-                    tracing::warn!(module, func, error = %e, "call failed");
-                }
-                UapiResult::failure(&e)
-            }
-        }
-    }
-
     async fn action(&self, action: Action) -> Value {
         let Action {
             reqtype,
@@ -130,11 +63,12 @@ impl Engine {
             apiversion,
             args,
         } = action;
+        let state = &*self.state;
         match reqtype {
-            ReqType::If => {
-                self.with_account(|a| result::condition("if", legacy::holds(a, &first_text(&args))))
-            }
-            ReqType::Feature => self.with_account(|a| {
+            ReqType::If => with_account(state, |a| {
+                result::condition("if", legacy::holds(a, &first_text(&args)))
+            }),
+            ReqType::Feature => with_account(state, |a| {
                 result::condition("feature", legacy::feature_enabled(a, &first_text(&args)))
             }),
             ReqType::Other(kind) => result::text_error(&format!(
@@ -142,12 +76,11 @@ impl Engine {
                 crate::error::shown(&kind)
             )),
             ReqType::Exec => match apiversion {
-                ApiVersion::Uapi => self
-                    .uapi(&module, &func, Args::from_raw(args))
+                ApiVersion::Uapi => dispatch::uapi(state, &module, &func, Args::from_raw(args))
                     .await
                     .envelope(&module, &func),
-                ApiVersion::Api2 => self.api2(&module, &func, args).await,
-                ApiVersion::Api1 => self.api1(&module, &func, &args),
+                ApiVersion::Api2 => dispatch::api2(state, &module, &func, args).await,
+                ApiVersion::Api1 => dispatch::api1(state, &module, &func, &args),
                 ApiVersion::Unknown(v) => result::text_error(
                     &Error::UnknownApiVersion(crate::error::shown(&v)).to_string(),
                 ),
@@ -155,38 +88,11 @@ impl Engine {
         }
     }
 
-    async fn api2(&self, module: &str, func: &str, args: RawArgs) -> Value {
-        let checked = check_names(module, func).and_then(|()| Args::from_raw(args));
-        let args = match checked {
-            Ok(args) => args,
-            Err(e) => return result::api2(module, func, Vec::new(), Some(&e.to_string())),
-        };
-        let found = match module {
-            "Email" => email::api2::call(self, func, &args).await,
-            _ => None,
-        };
-        found.unwrap_or_else(|| {
-            let e = unknown_function(module, func);
-            result::api2(module, func, Vec::new(), Some(&e.to_string()))
-        })
-    }
-
-    fn api1(&self, module: &str, func: &str, args: &RawArgs) -> Value {
-        if module == "print" {
-            return self
-                .with_account(|a| result::api1_print(&legacy::expand(a, &first_text(args))));
-        }
-        let e = check_names(module, func)
-            .err()
-            .unwrap_or_else(|| unknown_function(module, func));
-        result::api1(module, func, Err(e.to_string()))
-    }
-
     fn tag(&self, attributes: &[(String, String)]) -> Value {
         match attributes.iter().find(|(name, _)| name == "print") {
-            Some((_, expression)) => {
-                self.with_account(|a| result::api1_print(&legacy::expand(a, expression)))
-            }
+            Some((_, expression)) => with_account(&self.state, |a| {
+                result::api1_print(&legacy::expand(a, expression))
+            }),
             None => {
                 let name = attributes.first().map_or("", |(n, _)| n.as_str());
                 result::api1_tag_failure(&format!(
@@ -195,50 +101,5 @@ impl Engine {
                 ))
             }
         }
-    }
-
-    fn with_account(&self, answer: impl FnOnce(&Account) -> Value) -> Value {
-        match self.account() {
-            Ok(account) => answer(&account),
-            Err(e) => {
-                tracing::warn!(error = %e, "account unavailable");
-                result::text_error(&e.to_string())
-            }
-        }
-    }
-}
-
-/// The framework error for a function no module of liveapid provides.
-fn unknown_function(module: &str, func: &str) -> Error {
-    Error::UnknownFunction {
-        module: module.to_owned(),
-        func: func.to_owned(),
-    }
-}
-
-/// cPanel's name rules: function names must be `[A-Za-z0-9_]+` and must not
-/// start with `_`; modules must be ones liveapid provides.
-fn check_names(module: &str, func: &str) -> Result<()> {
-    if func.is_empty()
-        || func.starts_with('_')
-        || !func.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-    {
-        return Err(Error::IllegalFunctionName(crate::error::shown(func)));
-    }
-    if !MODULES.contains(&module) {
-        return Err(Error::UnknownModule(crate::error::shown(module)));
-    }
-    Ok(())
-}
-
-/// The one text argument of API1, `if` and `feature`: a bare string, or
-/// the first element of a list.
-fn first_text(args: &RawArgs) -> String {
-    match args {
-        RawArgs::String(s) => s.clone(),
-        RawArgs::Array(list) => scalar_text(list.first()),
-        RawArgs::Scalar(v) => scalar_text(Some(v)),
-        RawArgs::Object(map) => scalar_text(map.values().next()),
-        RawArgs::None => String::new(),
     }
 }

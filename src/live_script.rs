@@ -19,6 +19,7 @@ use crate::server::{self, ServerOptions};
 use crate::shims;
 use crate::shutdown::Termination;
 use crate::socket;
+use crate::state::AccountState;
 use crate::supervisor::{self, Supervised, WorkerSpec};
 
 /// What the script talks to.
@@ -60,7 +61,7 @@ pub async fn run(target: Target, script: &[String], termination: Termination) ->
             let (listener, socket_file) = socket::bind(&path)?;
             let system_user = locator.system_user();
             if !rustix::process::geteuid().is_root() || system_user.uid == 0 {
-                let engine = Arc::new(Engine::new(locator));
+                let engine = Arc::new(Engine::new(AccountState::new(locator)));
                 let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
                 let options = ServerOptions::for_account(system_user.uid);
                 let server = tokio::spawn(server::run(listener, engine, options, async {

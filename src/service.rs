@@ -16,6 +16,7 @@ use crate::privilege::Identity;
 use crate::server::{self, allowed_uids, ServerOptions};
 use crate::shutdown::Termination;
 use crate::socket;
+use crate::state::AccountState;
 use crate::supervisor::{self, Supervised, WorkerSpec};
 
 /// What `serve` was asked to do.
@@ -71,8 +72,9 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
             allowed_uids: allowed_uids(locator.system_user().uid),
             ..config.options
         };
-        let engine =
-            Engine::new(locator).with_after_change(config.after_change.map(AfterChangeHook::Local));
+        let state = AccountState::new(locator)
+            .with_after_change(config.after_change.map(AfterChangeHook::Local));
+        let engine = Engine::new(state);
         server::run(listener, Arc::new(engine), options, termination.recv()).await;
         drop(socket_file);
         return Ok(());

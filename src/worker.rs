@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::privilege::{self, Identity};
 use crate::server::{self, ServerOptions};
 use crate::shutdown::Termination;
+use crate::state::AccountState;
 use crate::supervisor::{ACTIONS_FD, FILES_FD, LIFELINE_FD, LISTENER_FD};
 
 /// What the supervisor told the worker on its command line.
@@ -64,12 +65,12 @@ pub fn run(config: WorkerConfig) -> Result<()> {
         );
         let locator =
             AccountLocator::resolved(&config.user, config.system_user.clone(), Arc::new(files))?;
-        let mut engine = Engine::new(locator);
+        let mut state = AccountState::new(locator);
         let actions = std::os::unix::net::UnixStream::from(actions?);
         if config.after_change {
             actions.set_nonblocking(true)?;
             let client = ActionClient::new(tokio::net::UnixStream::from_std(actions)?);
-            engine = engine.with_after_change(Some(AfterChangeHook::Supervisor(Arc::new(client))));
+            state = state.with_after_change(Some(AfterChangeHook::Supervisor(Arc::new(client))));
         }
         let lifeline = tokio::net::unix::pipe::Receiver::from_owned_fd(lifeline?)?;
         tracing::info!(
@@ -85,7 +86,7 @@ pub fn run(config: WorkerConfig) -> Result<()> {
                 }
             }
         };
-        server::run(listener, Arc::new(engine), config.options, stop).await;
+        server::run(listener, Arc::new(Engine::new(state)), config.options, stop).await;
         Ok(())
     })
 }

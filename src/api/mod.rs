@@ -1,9 +1,14 @@
-//! The API surface: arguments ([`args`]), reply shapes ([`result`]), the
-//! modules ([`email`]) and the legacy print/if/feature pieces ([`legacy`]).
-//! [`crate::engine`] routes each call here.
+//! The API surface: arguments ([`args`]), reply shapes ([`result`], and
+//! [`api2`] for API2's), the modules ([`email`], each with its table of
+//! functions made by [`functions`]) and the legacy print/if/feature pieces
+//! ([`legacy`]). Every function takes the [`crate::state::AccountState`].
+//! The dispatcher (`src/dispatch.rs`) routes each call here; nothing here
+//! knows it or any transport (`tests/layering.rs` keeps it so).
 
+pub mod api2;
 pub mod args;
 pub mod email;
+pub mod functions;
 pub mod legacy;
 pub mod result;
 

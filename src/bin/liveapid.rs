@@ -17,7 +17,7 @@ use liveapid::server::{self, ServerOptions};
 use liveapid::service::{self, ServeConfig};
 use liveapid::shutdown::Termination;
 use liveapid::worker::{self, WorkerConfig};
-use liveapid::{demo, socket, Engine, Error, Result};
+use liveapid::{demo, socket, AccountState, Engine, Error, Result};
 
 #[derive(Parser)]
 #[command(
@@ -305,7 +305,7 @@ async fn serve(engine: Engine, path: &Path, options: ServerOptions) -> Result<()
 }
 
 fn engine_user(engine: &Engine) -> String {
-    engine.account().map(|a| a.user).unwrap_or_default()
+    engine.state().account().map(|a| a.user).unwrap_or_default()
 }
 
 async fn run_demo(dir: Option<PathBuf>, socket_path: Option<PathBuf>) -> Result<ExitCode> {
@@ -345,9 +345,9 @@ async fn run_demo(dir: Option<PathBuf>, socket_path: Option<PathBuf>) -> Result<
     println!("  grep ^user: {}", shadow.display());
     println!();
     println!("Press Ctrl-C to stop.");
-    let engine = Engine::new(locator);
-    demo::add_mailbox(&engine).await?;
-    serve(engine, &path, ServerOptions::default()).await?;
+    let state = AccountState::new(locator);
+    demo::add_mailbox(&state).await?;
+    serve(Engine::new(state), &path, ServerOptions::default()).await?;
     println!("liveapid demo: stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,7 @@ use crate::api::result::UapiResult;
 use crate::email::hash;
 use crate::email::mailbox::{self, NewMailbox, RESERVED_LOCALPARTS};
 use crate::email::quota::Quota;
-use crate::engine::Engine;
+use crate::state::AccountState;
 use crate::error::{Error, Result};
 use crate::home::maildir;
 
@@ -24,11 +24,11 @@ use crate::home::maildir;
 /// Missing arguments, both or neither of `password`/`password_hash`, an
 /// invalid, reserved, foreign or existing address, a weak password, an
 /// invalid hash or quota, the account's mailbox limit, or a storage failure.
-pub async fn add_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
+pub async fn add_pop(state: &AccountState, args: &Args) -> Result<UapiResult> {
     args.require(&["email"])?;
     let password = args.get("password")?.filter(|p| !p.is_empty());
     let password_hash = args.get("password_hash")?.filter(|h| !h.is_empty());
-    let (account, address) = common::address(engine, args)?;
+    let (account, address) = common::address(state, args)?;
     if RESERVED_LOCALPARTS.contains(&address.localpart.as_str()) {
         return Err(Error::ReservedLocalpart(address.localpart));
     }
@@ -66,7 +66,7 @@ pub async fn add_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
     };
     let added = address.clone();
     let home = account.home_dir.clone();
-    engine
+    state
         .mail_files()
         .run(&account.home_dir, &address.domain, move |files| {
             common::require_locked(files, &added)?;

@@ -6,14 +6,14 @@ use zeroize::Zeroizing;
 use crate::account::Account;
 use crate::api::args::Args;
 use crate::email::{hash, mailbox, password, strength, MailAddress};
-use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::home::DomainFiles;
+use crate::state::AccountState;
 
 /// The account and the mailbox address named by `email` (and `domain`).
 /// `email` must already be required by the caller.
-pub(super) fn address(engine: &Engine, args: &Args) -> Result<(Account, MailAddress)> {
-    let account = engine.account()?;
+pub(super) fn address(state: &AccountState, args: &Args) -> Result<(Account, MailAddress)> {
+    let account = state.account()?;
     let email = args.get("email")?.unwrap_or_default();
     let address = MailAddress::resolve(email, args.get("domain")?, &account)?;
     Ok((account, address))
@@ -50,12 +50,12 @@ pub(super) fn new_owner(account: &Account) -> Option<(u32, u32)> {
 
 /// The current record of one mailbox, read under the domain's lock.
 pub(super) async fn record(
-    engine: &Engine,
+    state: &AccountState,
     account: &Account,
     address: &MailAddress,
 ) -> Result<mailbox::MailboxRecord> {
     let target = address.clone();
-    engine
+    state
         .mail_files()
         .run(&account.home_dir, &address.domain, move |files| {
             mailbox::record(files, &target)

@@ -7,7 +7,7 @@ use super::common;
 use crate::api::args::Args;
 use crate::api::result::UapiResult;
 use crate::email::mailbox;
-use crate::engine::Engine;
+use crate::state::AccountState;
 use crate::error::Result;
 use crate::home::maildir;
 
@@ -18,16 +18,16 @@ use crate::home::maildir;
 ///
 /// A missing argument, an invalid or foreign address, no such mailbox, or a
 /// storage failure.
-pub async fn delete_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
+pub async fn delete_pop(state: &AccountState, args: &Args) -> Result<UapiResult> {
     args.require(&["email"])?;
-    let (account, address) = common::address(engine, args)?;
+    let (account, address) = common::address(state, args)?;
     let keep_maildir = args
         .get("flags")?
         .is_some_and(|f| f.split(',').any(|f| f.trim() == "passwd"));
     let keep_quota = args.flag("skip_quota")?;
     let removed = address.clone();
     let home = account.home_dir.clone();
-    let aside = engine
+    let aside = state
         .mail_files()
         .run(&account.home_dir, &address.domain, move |files| {
             mailbox::ensure_listed(files, &removed)?;

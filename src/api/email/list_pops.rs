@@ -10,7 +10,7 @@ use crate::email::address::is_valid_domain;
 use crate::email::mailbox::{self, MailboxRecord};
 use crate::email::quota::Quota;
 use crate::email::MailAddress;
-use crate::engine::Engine;
+use crate::state::AccountState;
 use crate::error::{Error, Result};
 use crate::home::maildir;
 
@@ -26,8 +26,8 @@ const NBSP: char = '\u{a0}';
 /// # Errors
 ///
 /// An invalid `regex`, or unreadable files.
-pub async fn list_pops(engine: &Engine, args: &Args) -> Result<UapiResult> {
-    let account = engine.account()?;
+pub async fn list_pops(state: &AccountState, args: &Args) -> Result<UapiResult> {
+    let account = state.account()?;
     let filter = regex_filter(args)?;
     let mut rows = Vec::new();
     if !args.flag("skip_main")? {
@@ -58,8 +58,8 @@ pub async fn list_pops(engine: &Engine, args: &Args) -> Result<UapiResult> {
 /// # Errors
 ///
 /// An invalid or foreign domain, a missing mailbox, an invalid `regex`.
-pub async fn list_pops_with_disk(engine: &Engine, args: &Args) -> Result<UapiResult> {
-    let account = engine.account()?;
+pub async fn list_pops_with_disk(state: &AccountState, args: &Args) -> Result<UapiResult> {
+    let account = state.account()?;
     let filter = regex_filter(args)?;
     let measure = !args.flag("no_disk")?;
     let only_domain = args
@@ -119,8 +119,8 @@ pub async fn list_pops_with_disk(engine: &Engine, args: &Args) -> Result<UapiRes
 /// # Errors
 ///
 /// Unreadable files.
-pub async fn count_pops(engine: &Engine, _args: &Args) -> Result<UapiResult> {
-    let account = engine.account()?;
+pub async fn count_pops(state: &AccountState, _args: &Args) -> Result<UapiResult> {
+    let account = state.account()?;
     Ok(transformed(json!(common::mailbox_count(&account)?)))
 }
 

@@ -7,8 +7,26 @@ use super::common;
 use crate::api::args::Args;
 use crate::api::result::UapiResult;
 use crate::email::mailbox;
-use crate::engine::Engine;
+use crate::state::AccountState;
 use crate::error::Result;
+
+/// Suspends logins to `email` (argument: `email`, optional `domain`).
+///
+/// # Errors
+///
+/// As [`set_login_suspended`].
+pub async fn suspend_login(state: &AccountState, args: &Args) -> Result<UapiResult> {
+    set_login_suspended(state, args, true).await
+}
+
+/// Restores logins to `email` (argument: `email`, optional `domain`).
+///
+/// # Errors
+///
+/// As [`set_login_suspended`].
+pub async fn unsuspend_login(state: &AccountState, args: &Args) -> Result<UapiResult> {
+    set_login_suspended(state, args, false).await
+}
 
 /// Suspends (`true`) or restores (`false`) logins to `email`, then runs the
 /// after-change action so a cached login is dropped at once.
@@ -17,15 +35,15 @@ use crate::error::Result;
 ///
 /// A missing argument, an invalid or foreign address, no such mailbox, or a
 /// storage failure.
-pub async fn set_login_suspended(
-    engine: &Engine,
+async fn set_login_suspended(
+    state: &AccountState,
     args: &Args,
     suspended: bool,
 ) -> Result<UapiResult> {
     args.require(&["email"])?;
-    let (account, address) = common::address(engine, args)?;
+    let (account, address) = common::address(state, args)?;
     let target = address.clone();
-    engine
+    state
         .mail_files()
         .run(&account.home_dir, &address.domain, move |files| {
             mailbox::set_login_suspended(files, &target, suspended)
@@ -33,6 +51,6 @@ pub async fn set_login_suspended(
         .await?;
     tracing::info!(mailbox = %address, suspended, "login suspension changed");
     let mut result = UapiResult::success(Value::Null);
-    result.warnings = engine.after_auth_change(&address).await;
+    result.warnings = state.after_auth_change(&address).await;
     Ok(result)
 }

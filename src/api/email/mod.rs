@@ -1,41 +1,43 @@
-//! The UAPI `Email` module and its API2 wrappers.
+//! The UAPI `Email` module and its API2 wrappers: one file per function (or
+//! per family of functions), and the table below, the only place that says
+//! which functions exist.
+//!
+//! To add a function, write `async fn my_function(state: &AccountState,
+//! args: &Args) -> Result<UapiResult>` in a new file `my_function.rs` here
+//! and add one line to the table:
+//!
+//! ```text
+//! my_function { MyFunction => my_function }
+//! ```
+//!
+//! The UAPI name is the Rust function's name; `, api2 name: Shape::…` adds
+//! an API2 wrapper. See [`crate::api::functions`].
 
-mod add_pop;
-pub mod api2;
 mod common;
-mod delete_pop;
-mod list_pops;
-mod login;
-mod passwd_pop;
-mod quota;
-mod verify_password;
 
-pub use add_pop::add_pop;
-pub use delete_pop::delete_pop;
-pub use list_pops::{count_pops, list_pops, list_pops_with_disk};
-pub use passwd_pop::passwd_pop;
-pub use quota::{edit_pop_quota, get_pop_quota};
-pub use verify_password::verify_password;
+use crate::api::api2::Shape;
+use crate::api::functions::functions;
 
-use crate::api::args::Args;
-use crate::api::result::UapiResult;
-use crate::engine::Engine;
-use crate::error::Result;
-
-/// Runs the UAPI function `func` of `Email`; `None` when there is none.
-pub async fn call(engine: &Engine, func: &str, args: &Args) -> Option<Result<UapiResult>> {
-    Some(match func {
-        "passwd_pop" => passwd_pop(engine, args).await,
-        "add_pop" => add_pop(engine, args).await,
-        "delete_pop" => delete_pop(engine, args).await,
-        "list_pops" => list_pops(engine, args).await,
-        "list_pops_with_disk" => list_pops_with_disk(engine, args).await,
-        "count_pops" => count_pops(engine, args).await,
-        "verify_password" => verify_password(engine, args).await,
-        "suspend_login" => login::set_login_suspended(engine, args, true).await,
-        "unsuspend_login" => login::set_login_suspended(engine, args, false).await,
-        "get_pop_quota" => get_pop_quota(engine, args).await,
-        "edit_pop_quota" => edit_pop_quota(engine, args).await,
-        _ => return None,
-    })
+functions! {
+    /// The functions of UAPI's `Email` module.
+    pub enum EmailFunction {
+        // file         { Variant          => function            [, api2 name: how API2 shows it] }
+        passwd_pop      { PasswdPop        => passwd_pop,          api2 passwdpop: Shape::StatusRow }
+        add_pop         { AddPop           => add_pop,             api2 addpop: Shape::StatusRow }
+        delete_pop      { DeletePop        => delete_pop,          api2 delpop: Shape::StatusRow }
+        list_pops       {
+                          ListPops         => list_pops,           api2 listpops: Shape::Rows(Some(&["email", "login"]));
+                          ListPopsWithDisk => list_pops_with_disk, api2 listpopswithdisk: Shape::Rows(None);
+                          CountPops        => count_pops;
+                        }
+        verify_password { VerifyPassword   => verify_password }
+        login           {
+                          SuspendLogin     => suspend_login;
+                          UnsuspendLogin   => unsuspend_login;
+                        }
+        quota           {
+                          GetPopQuota      => get_pop_quota,       api2 getpopquota: Shape::ResultRow;
+                          EditPopQuota     => edit_pop_quota,      api2 editquota: Shape::StatusRow;
+                        }
+    }
 }

@@ -9,7 +9,7 @@ use super::common;
 use crate::api::args::Args;
 use crate::api::result::UapiResult;
 use crate::email::mailbox;
-use crate::engine::Engine;
+use crate::state::AccountState;
 use crate::error::Result;
 
 /// Changes a mailbox's password.
@@ -23,13 +23,13 @@ use crate::error::Result;
 ///
 /// Missing or empty arguments, an invalid or foreign address, a weak
 /// password, a missing mailbox, or a storage failure.
-pub async fn passwd_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
+pub async fn passwd_pop(state: &AccountState, args: &Args) -> Result<UapiResult> {
     args.require(&["email", "password"])?;
-    let (account, address) = common::address(engine, args)?;
+    let (account, address) = common::address(state, args)?;
     let password = args.get("password")?.unwrap_or_default();
     let new_hash = common::hash_new_password(&account, password).await?;
     let changed = address.clone();
-    engine
+    state
         .mail_files()
         .run(&account.home_dir, &address.domain, move |files| {
             mailbox::change_password(files, &changed, &new_hash, SystemTime::now())
@@ -37,6 +37,6 @@ pub async fn passwd_pop(engine: &Engine, args: &Args) -> Result<UapiResult> {
         .await?;
     tracing::info!(mailbox = %address, "password changed");
     let mut outcome = UapiResult::success(Value::Null);
-    outcome.warnings = engine.after_auth_change(&address).await;
+    outcome.warnings = state.after_auth_change(&address).await;
     Ok(outcome)
 }

@@ -7,7 +7,7 @@ use crate::api::args::Args;
 use crate::api::result::UapiResult;
 use crate::email::mailbox;
 use crate::email::quota::Quota;
-use crate::engine::Engine;
+use crate::state::AccountState;
 use crate::error::Result;
 
 /// A mailbox's quota in MiB, or `"unlimited"`; with `as_bytes=1`, in bytes
@@ -16,10 +16,10 @@ use crate::error::Result;
 /// # Errors
 ///
 /// A missing argument, an invalid or foreign address, no such mailbox.
-pub async fn get_pop_quota(engine: &Engine, args: &Args) -> Result<UapiResult> {
+pub async fn get_pop_quota(state: &AccountState, args: &Args) -> Result<UapiResult> {
     args.require(&["email"])?;
-    let (account, address) = common::address(engine, args)?;
-    let record = common::record(engine, &account, &address).await?;
+    let (account, address) = common::address(state, args)?;
+    let record = common::record(state, &account, &address).await?;
     let data = if args.flag("as_bytes")? {
         json!(record.quota.bytes())
     } else {
@@ -35,15 +35,15 @@ pub async fn get_pop_quota(engine: &Engine, args: &Args) -> Result<UapiResult> {
 ///
 /// Missing arguments, an invalid quota, an invalid or foreign address, no
 /// such mailbox, or a storage failure.
-pub async fn edit_pop_quota(engine: &Engine, args: &Args) -> Result<UapiResult> {
+pub async fn edit_pop_quota(state: &AccountState, args: &Args) -> Result<UapiResult> {
     args.require(&["email", "quota"])?;
-    let (account, address) = common::address(engine, args)?;
+    let (account, address) = common::address(state, args)?;
     let quota = Quota::from_argument(
         args.get("quota")?.unwrap_or_default(),
         account.max_quota_mib,
     )?;
     let target = address.clone();
-    engine
+    state
         .mail_files()
         .run(&account.home_dir, &address.domain, move |files| {
             mailbox::set_quota(files, &target, quota)

@@ -8,7 +8,7 @@ use super::common;
 use crate::api::args::Args;
 use crate::api::result::UapiResult;
 use crate::email::{hash, password};
-use crate::engine::Engine;
+use crate::state::AccountState;
 use crate::error::{Error, Result};
 
 /// Checks `password` for `email`. A suspended login answers 0.
@@ -17,11 +17,11 @@ use crate::error::{Error, Result};
 ///
 /// Missing arguments, an invalid or foreign address, no such mailbox, or a
 /// stored hash of a scheme liveapid cannot check.
-pub async fn verify_password(engine: &Engine, args: &Args) -> Result<UapiResult> {
+pub async fn verify_password(state: &AccountState, args: &Args) -> Result<UapiResult> {
     args.require(&["email", "password"])?;
     password::check_characters(args.get("password")?.unwrap_or_default())?;
-    let (account, address) = common::address(engine, args)?;
-    let record = common::record(engine, &account, &address).await?;
+    let (account, address) = common::address(state, args)?;
+    let record = common::record(state, &account, &address).await?;
     let stored = record.stored_hash.clone().unwrap_or_default();
     if record.login_suspended() {
         return Ok(UapiResult::success(json!(0)));

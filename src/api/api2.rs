@@ -1,16 +1,16 @@
-//! The API2 `Email` functions: thin wrappers over the UAPI ones, answered
-//! in API2's shape (docs/email.md §1.5, §2; cPanel's `Cpanel/Email.pm`).
+//! How an API2 function presents the result of the UAPI function it wraps
+//! (docs/email.md §1.5, §2; cPanel's `Cpanel/Email.pm`). Which API2 name
+//! wraps which function, in which shape, is in each module's function table
+//! (`src/api/email/mod.rs`).
 
 use serde_json::{json, Value};
 
-use crate::api::args::Args;
 use crate::api::result::{self, UapiResult};
-use crate::engine::Engine;
 use crate::error::Error;
 
 /// How an API2 function presents its UAPI result.
-#[derive(Clone, Copy)]
-enum Shape {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
     /// One `{result, reason}` row; a refusal is a row with result 0.
     StatusRow,
     /// The UAPI rows, optionally only some of their fields.
@@ -19,25 +19,14 @@ enum Shape {
     ResultRow,
 }
 
-/// Runs the API2 function `func` of `Email`; `None` when there is none.
-pub async fn call(engine: &Engine, func: &str, args: &Args) -> Option<Value> {
-    let (uapi_func, shape) = match func {
-        "passwdpop" => ("passwd_pop", Shape::StatusRow),
-        "addpop" => ("add_pop", Shape::StatusRow),
-        "delpop" => ("delete_pop", Shape::StatusRow),
-        "editquota" => ("edit_pop_quota", Shape::StatusRow),
-        "listpops" => ("list_pops", Shape::Rows(Some(&["email", "login"]))),
-        "listpopswithdisk" => ("list_pops_with_disk", Shape::Rows(None)),
-        "getpopquota" => ("get_pop_quota", Shape::ResultRow),
-        _ => return None,
-    };
-    let outcome = super::call(engine, uapi_func, args)
-        .await
-        .expect("every wrapped function exists");
-    Some(present("Email", func, shape, outcome))
-}
-
-fn present(module: &str, func: &str, shape: Shape, outcome: Result<UapiResult, Error>) -> Value {
+/// The API2 reply of `module::func` for the `outcome` of the UAPI function
+/// it wraps, in `shape`.
+pub fn present(
+    module: &str,
+    func: &str,
+    shape: Shape,
+    outcome: Result<UapiResult, Error>,
+) -> Value {
     match (shape, outcome) {
         (Shape::StatusRow, Ok(r)) => result::api2(
             module,

@@ -1,0 +1,401 @@
+//! The one dispatcher: every transport (the socket's `<cpanelaction>`, the
+//! `uapi` command line, later HTTPS) runs a call through [`uapi`], [`api2`]
+//! or [`api1`], so every entry point applies the same name rules, the same
+//! lookup and the same error handling and logging.
+//!
+//! [`Module`] is the table of modules; each module's functions are the
+//! table in its `mod.rs` ([`EmailFunction`] for `Email`), so adding a
+//! function is one new file in `src/api/email/` plus one line there, and
+//! adding a module is one new variant of [`Module`] with its arms below.
+
+use serde_json::Value;
+
+use crate::account::Account;
+use crate::api::email::EmailFunction;
+use crate::api::{api2::Shape, legacy, result, Args, UapiResult};
+use crate::error::{Error, Result};
+use crate::protocol::request::{scalar_text, RawArgs};
+use crate::state::AccountState;
+
+/// The modules liveapid provides; any other name fails to load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Module {
+    /// UAPI's `Email` module and its API2 wrappers.
+    Email,
+}
+
+impl Module {
+    /// Every module.
+    pub const ALL: &'static [Module] = &[Module::Email];
+
+    /// The module called `name`; `None` when liveapid has none.
+    pub fn from_name(name: &str) -> Option<Module> {
+        match name {
+            "Email" => Some(Module::Email),
+            _ => None,
+        }
+    }
+
+    /// The module's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Module::Email => "Email",
+        }
+    }
+
+    /// The module's UAPI function called `name`, if any.
+    pub fn function(self, name: &str) -> Option<Function> {
+        match self {
+            Module::Email => EmailFunction::from_name(name).map(Function::Email),
+        }
+    }
+
+    /// The module's function that the API2 function `name` wraps, and how
+    /// API2 presents its result; `None` when there is none.
+    pub fn api2_function(self, name: &str) -> Option<(Function, Shape)> {
+        match self {
+            Module::Email => {
+                EmailFunction::from_api2_name(name).map(|(f, shape)| (Function::Email(f), shape))
+            }
+        }
+    }
+}
+
+/// A UAPI function of one of liveapid's modules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Function {
+    /// A function of `Email`.
+    Email(EmailFunction),
+}
+
+impl Function {
+    /// The module the function belongs to.
+    pub fn module(self) -> Module {
+        match self {
+            Function::Email(_) => Module::Email,
+        }
+    }
+
+    /// The function's UAPI name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Email(f) => f.name(),
+        }
+    }
+
+    /// Runs the function on the account.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the function refuses or fails with.
+    pub async fn apply(self, state: &AccountState, args: &Args) -> Result<UapiResult> {
+        match self {
+            Function::Email(f) => f.apply(state, args).await,
+        }
+    }
+}
+
+/// Runs the UAPI function `module::func` with `args` (as parsed by the
+/// transport: [`Args::from_raw`], [`Args::from_pairs`]; a parse error is
+/// reported like any other) on the account. Never fails: every error
+/// becomes a status-0 result, logged (input errors at debug, security
+/// refusals and faults at warn).
+pub async fn uapi(
+    state: &AccountState,
+    module: &str,
+    func: &str,
+    args: Result<Args>,
+) -> UapiResult {
+    let outcome = async {
+        let module_found = check_names(module, func)?;
+        let args = args?;
+        let function = module_found
+            .function(func)
+            .ok_or_else(|| unknown_function(module, func))?;
+        function.apply(state, &args).await
+    }
+    .await;
+    match outcome {
+        Ok(result) => result,
+        Err(e) => {
+            if e.is_security_refusal() {
+                tracing::warn!(module, func, error = %e, "call refused");
+            } else if e.is_input_error() {
+                tracing::debug!(module, func, error = %e, "call refused");
+            } else {
+                tracing::warn!(module, func, error = %e, "call failed");
+            }
+            UapiResult::failure(&e)
+        }
+    }
+}
+
+/// Runs the API2 function `module::func` with the raw `args` of a
+/// request; the reply in API2's shape (`cpanelresult`), errors included.
+pub async fn api2(state: &AccountState, module: &str, func: &str, args: RawArgs) -> Value {
+    let checked = check_names(module, func).and_then(|m| Ok((m, Args::from_raw(args)?)));
+    let (module_found, args) = match checked {
+        Ok(checked) => checked,
+        Err(e) => return result::api2(module, func, Vec::new(), Some(&e.to_string())),
+    };
+    match module_found.api2_function(func) {
+        Some((function, shape)) => {
+            let outcome = function.apply(state, &args).await;
+            crate::api::api2::present(module, func, shape, outcome)
+        }
+        None => {
+            let e = unknown_function(module, func);
+            result::api2(module, func, Vec::new(), Some(&e.to_string()))
+        }
+    }
+}
+
+/// Answers an API1 call: `print` expands its text; liveapid runs no other
+/// API1 function, so anything else is an error in API1's shape.
+pub fn api1(state: &AccountState, module: &str, func: &str, args: &RawArgs) -> Value {
+    if module == "print" {
+        return with_account(state, |a| {
+            result::api1_print(&legacy::expand(a, &first_text(args)))
+        });
+    }
+    let e = check_names(module, func)
+        .err()
+        .unwrap_or_else(|| unknown_function(module, func));
+    result::api1(module, func, Err(e.to_string()))
+}
+
+/// `answer` for the current view of the account, or the error text when
+/// the account cannot be read.
+pub fn with_account(state: &AccountState, answer: impl FnOnce(&Account) -> Value) -> Value {
+    match state.account() {
+        Ok(account) => answer(&account),
+        Err(e) => {
+            tracing::warn!(error = %e, "account unavailable");
+            result::text_error(&e.to_string())
+        }
+    }
+}
+
+/// The one text argument of API1, `if` and `feature`: a bare string, or
+/// the first element of a list.
+pub fn first_text(args: &RawArgs) -> String {
+    match args {
+        RawArgs::String(s) => s.clone(),
+        RawArgs::Array(list) => scalar_text(list.first()),
+        RawArgs::Scalar(v) => scalar_text(Some(v)),
+        RawArgs::Object(map) => scalar_text(map.values().next()),
+        RawArgs::None => String::new(),
+    }
+}
+
+/// The framework error for a function no module of liveapid provides.
+fn unknown_function(module: &str, func: &str) -> Error {
+    Error::UnknownFunction {
+        module: module.to_owned(),
+        func: func.to_owned(),
+    }
+}
+
+/// cPanel's name rules: function names must be `[A-Za-z0-9_]+` and must not
+/// start with `_`; modules must be ones liveapid provides.
+fn check_names(module: &str, func: &str) -> Result<Module> {
+    if func.is_empty()
+        || func.starts_with('_')
+        || !func.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(Error::IllegalFunctionName(crate::error::shown(func)));
+    }
+    Module::from_name(module).ok_or_else(|| Error::UnknownModule(crate::error::shown(module)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_email_function_round_trips_through_its_name() {
+        assert_eq!(EmailFunction::ALL.len(), 11);
+        for &f in EmailFunction::ALL {
+            assert_eq!(EmailFunction::from_name(f.name()), Some(f), "{f:?}");
+            assert_eq!(Module::Email.function(f.name()), Some(Function::Email(f)));
+            assert_eq!(Function::Email(f).name(), f.name());
+            assert_eq!(Function::Email(f).module(), Module::Email);
+        }
+    }
+
+    #[test]
+    fn the_email_functions_are_cpanels() {
+        let names: Vec<&str> = EmailFunction::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "passwd_pop",
+                "add_pop",
+                "delete_pop",
+                "list_pops",
+                "list_pops_with_disk",
+                "count_pops",
+                "verify_password",
+                "suspend_login",
+                "unsuspend_login",
+                "get_pop_quota",
+                "edit_pop_quota",
+            ]
+        );
+    }
+
+    #[test]
+    fn every_file_of_src_api_email_is_in_the_table() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api/email");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter_map(|name| name.strip_suffix(".rs").map(str::to_owned))
+            .filter(|name| name != "mod" && name != "common")
+            .collect();
+        files.sort();
+        let mut table = EmailFunction::FILES.to_vec();
+        table.sort_unstable();
+        assert_eq!(
+            files, table,
+            "every function file needs its line in src/api/email/mod.rs"
+        );
+    }
+
+    #[test]
+    fn unknown_names_are_none() {
+        for name in [
+            "",
+            "passwdpop",
+            "Passwd_pop",
+            "passwd_pop ",
+            "_passwd_pop",
+            "nope",
+        ] {
+            assert_eq!(EmailFunction::from_name(name), None, "{name:?}");
+            assert_eq!(Module::Email.function(name), None, "{name:?}");
+        }
+        for name in ["", "email", "EMAIL", "Email ", "Tokens", "print"] {
+            assert_eq!(Module::from_name(name), None, "{name:?}");
+        }
+        for name in [
+            "passwd_pop",
+            "count_pops",
+            "verify_password",
+            "suspend_login",
+            "nope",
+        ] {
+            assert_eq!(EmailFunction::from_api2_name(name), None, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn every_module_round_trips_through_its_name() {
+        for &m in Module::ALL {
+            assert_eq!(Module::from_name(m.name()), Some(m));
+        }
+    }
+
+    #[test]
+    fn every_api2_name_maps_to_a_function() {
+        assert!(!EmailFunction::API2_NAMES.is_empty());
+        for &name in EmailFunction::API2_NAMES {
+            assert!(EmailFunction::from_api2_name(name).is_some(), "{name}");
+            assert!(Module::Email.api2_function(name).is_some(), "{name}");
+        }
+        let expected = [
+            ("passwdpop", EmailFunction::PasswdPop, Shape::StatusRow),
+            ("addpop", EmailFunction::AddPop, Shape::StatusRow),
+            ("delpop", EmailFunction::DeletePop, Shape::StatusRow),
+            ("editquota", EmailFunction::EditPopQuota, Shape::StatusRow),
+            (
+                "listpops",
+                EmailFunction::ListPops,
+                Shape::Rows(Some(&["email", "login"])),
+            ),
+            (
+                "listpopswithdisk",
+                EmailFunction::ListPopsWithDisk,
+                Shape::Rows(None),
+            ),
+            ("getpopquota", EmailFunction::GetPopQuota, Shape::ResultRow),
+        ];
+        assert_eq!(EmailFunction::API2_NAMES.len(), expected.len());
+        for (name, function, shape) in expected {
+            assert_eq!(
+                EmailFunction::from_api2_name(name),
+                Some((function, shape)),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_are_checked_before_lookup() {
+        assert!(matches!(
+            check_names("Email", "_private"),
+            Err(Error::IllegalFunctionName(_))
+        ));
+        assert!(matches!(
+            check_names("Email", "a-b"),
+            Err(Error::IllegalFunctionName(_))
+        ));
+        assert!(matches!(
+            check_names("Nope", "list_pops"),
+            Err(Error::UnknownModule(_))
+        ));
+        assert_eq!(
+            check_names("Email", "no_such_function").unwrap(),
+            Module::Email
+        );
+    }
+
+    /// The demo account's state, in a directory that lives as long as it.
+    fn demo_state() -> (tempfile::TempDir, AccountState) {
+        let dir = tempfile::tempdir().unwrap();
+        let demo = crate::demo::create(dir.path()).unwrap();
+        let locator =
+            crate::account::AccountLocator::new(crate::demo::USER, &demo.root, Some(&demo.home))
+                .unwrap();
+        (dir, AccountState::new(locator))
+    }
+
+    #[tokio::test]
+    async fn the_entry_point_checks_names_then_arguments_then_runs() {
+        let (_dir, state) = demo_state();
+        let errors = |r: UapiResult| (r.status, r.errors);
+        assert_eq!(
+            errors(uapi(&state, "Nope", "list_pops", Ok(Args::default())).await),
+            (false, vec![Error::UnknownModule("Nope".into()).to_string()])
+        );
+        assert_eq!(
+            errors(uapi(&state, "Email", "nope", Ok(Args::default())).await),
+            (false, vec![unknown_function("Email", "nope").to_string()])
+        );
+        let bad_args = Err(Error::UnknownApiVersion("x".into()));
+        assert_eq!(
+            errors(uapi(&state, "Email", "_hidden", bad_args).await).1,
+            vec![Error::IllegalFunctionName("_hidden".into()).to_string()]
+        );
+        let counted = uapi(&state, "Email", "count_pops", Ok(Args::default())).await;
+        assert!(counted.status, "{:?}", counted.errors);
+        assert_eq!(counted.data, serde_json::json!(0));
+    }
+
+    #[tokio::test]
+    async fn api2_answers_unknown_names_in_its_shape() {
+        let (_dir, state) = demo_state();
+        let reply = api2(&state, "Email", "passwd_pop", RawArgs::None).await;
+        assert_eq!(
+            reply,
+            result::api2(
+                "Email",
+                "passwd_pop",
+                Vec::new(),
+                Some(&unknown_function("Email", "passwd_pop").to_string())
+            )
+        );
+        let reply = api2(&state, "Email", "listpops", RawArgs::None).await;
+        assert_eq!(reply["cpanelresult"]["data"][0]["login"], "Main Account");
+    }
+}

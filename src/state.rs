@@ -1,0 +1,65 @@
+//! One account's state, shared by every transport: where the account is,
+//! the group-committed access to its mail files and the after-change hook.
+//! Every function in [`crate::api`] gets it as `&AccountState`, as
+//! mini-redis's commands get its `Db`; it knows nothing of routing.
+
+use std::path::Path;
+
+use crate::account::{Account, AccountLocator};
+use crate::after_change::AfterChangeHook;
+use crate::email::MailAddress;
+use crate::error::Result;
+use crate::home::Batcher;
+use crate::home::DomainFiles;
+
+/// The state of one cPanel account that the API functions act on.
+pub struct AccountState {
+    locator: AccountLocator,
+    mail_files: Batcher<DomainFiles>,
+    after_change: Option<AfterChangeHook>,
+}
+
+impl AccountState {
+    /// The state of the account `locator` finds, with no after-change hook.
+    pub fn new(locator: AccountLocator) -> AccountState {
+        AccountState {
+            locator,
+            mail_files: Batcher::default(),
+            after_change: None,
+        }
+    }
+
+    /// Runs `action` after every successful password change.
+    pub fn with_after_change(mut self, action: Option<AfterChangeHook>) -> AccountState {
+        self.after_change = action;
+        self
+    }
+
+    /// The current view of the account.
+    ///
+    /// # Errors
+    ///
+    /// When the cPanel user file or `cpanel.config` cannot be read.
+    pub fn account(&self) -> Result<Account> {
+        self.locator.load()
+    }
+
+    /// The account's home directory.
+    pub fn home(&self) -> &Path {
+        self.locator.home()
+    }
+
+    /// Group-committed access to the per-domain mail files.
+    pub fn mail_files(&self) -> &Batcher<DomainFiles> {
+        &self.mail_files
+    }
+
+    /// Runs the after-change action, if any, after a mailbox's password or
+    /// login suspension changed; its warnings.
+    pub async fn after_auth_change(&self, address: &MailAddress) -> Vec<String> {
+        match &self.after_change {
+            Some(action) => action.run(address).await.into_iter().collect(),
+            None => Vec::new(),
+        }
+    }
+}
