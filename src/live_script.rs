@@ -11,7 +11,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::account::{group_gid, member_groups, AccountLocator, DirectFiles, SystemFiles};
+use crate::account::{member_groups, AccountLocator, DirectFiles, SystemFiles};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::privilege::{Identity, PreparedIdentity};
@@ -20,7 +20,7 @@ use crate::shims;
 use crate::shutdown::Termination;
 use crate::socket;
 use crate::state::AccountState;
-use crate::supervisor::{self, Supervised, WorkerSpec};
+use crate::supervisor::PrivateWorker;
 
 /// What the script talks to.
 #[derive(Debug, Clone)]
@@ -57,10 +57,10 @@ pub async fn run(target: Target, script: &[String], termination: Termination) ->
         }
         Target::Account { user, root, home } => {
             let locator = AccountLocator::new(&user, &root, home.as_deref())?;
-            let path = scratch.path().join("live.sock");
-            let (listener, socket_file) = socket::bind(&path)?;
             let system_user = locator.system_user();
             if !rustix::process::geteuid().is_root() || system_user.uid == 0 {
+                let path = scratch.path().join("live.sock");
+                let (listener, _socket_file) = socket::bind(&path)?;
                 let engine = Arc::new(Engine::new(AccountState::new(locator)));
                 let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
                 let options = ServerOptions::for_account(system_user.uid);
@@ -72,49 +72,28 @@ pub async fn run(target: Target, script: &[String], termination: Termination) ->
                 let _ = server.await;
                 return status;
             }
-            // Root for a real account: the private directory and socket
-            // become the account's, a worker serves it, and the script runs
-            // as the account.
-            let files = DirectFiles::new(&root);
-            let etc_group = files.read("etc/group").ok().flatten().unwrap_or_default();
-            socket_file.give_to(system_user.uid, system_user.gid)?;
+            // Root for a real account: a worker serves it, and the script
+            // runs as the account in a private directory that is the account's.
+            let worker = PrivateWorker::start(locator, &root, scratch.path(), None)?;
             rustix::fs::chown(
                 scratch.path(),
                 Some(rustix::fs::Uid::from_raw(system_user.uid)),
                 Some(rustix::fs::Gid::from_raw(system_user.gid)),
             )
             .map_err(|e| Error::storage("set the owner of", scratch.path(), e.into()))?;
-            let script_identity = Identity {
+            let etc_group = DirectFiles::new(&root)
+                .read("etc/group")
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            let identity = Identity {
                 uid: system_user.uid,
                 gid: system_user.gid,
                 groups: member_groups(&etc_group, &user, system_user.gid),
             };
-            script.become_account(&user, &system_user.home, &script_identity);
-            let spec = WorkerSpec {
-                user: user.clone(),
-                system_user: system_user.clone(),
-                identity: Identity {
-                    groups: group_gid(&etc_group, "mail").into_iter().collect(),
-                    ..script_identity.clone()
-                },
-                root: root.clone(),
-                server_args: Vec::new(),
-                after_change: false,
-            };
-            let supervised = Supervised {
-                spec,
-                locator,
-                listener: listener.into_std()?,
-                socket: socket_file,
-                restart: false,
-            };
-            let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
-            let workers = tokio::spawn(supervisor::run(vec![supervised], None, async {
-                let _ = done_rx.await;
-            }));
-            let status = script.run(&path, termination).await;
-            let _ = done_tx.send(());
-            let _ = workers.await;
+            script.become_account(&user, &system_user.home, &identity);
+            let status = script.run(worker.socket(), termination).await;
+            worker.stop().await;
             status
         }
     }

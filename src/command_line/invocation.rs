@@ -14,9 +14,10 @@ use serde_json::{Map, Value};
 
 use crate::account::{user_name_of, AccountLocator};
 use crate::api::Args;
-use crate::engine::Engine;
+use crate::dispatch;
 use crate::error::{Error, Result};
 use crate::protocol::{client, RawArgs};
+use crate::state::AccountState;
 use crate::supervisor::PrivateWorker;
 
 /// What the command line asked for.
@@ -65,11 +66,9 @@ pub async fn run(invocation: Invocation) -> Result<Value> {
     if root_caller && owner != 0 {
         return in_worker(locator, invocation).await;
     }
-    let engine = Engine::new(locator);
+    let state = AccountState::new(locator);
     let args = Args::from_raw(RawArgs::Object(invocation.args));
-    let result = engine
-        .uapi(&invocation.module, &invocation.func, args)
-        .await;
+    let result = dispatch::uapi(&state, &invocation.module, &invocation.func, args).await;
     Ok(result.envelope(&invocation.module, &invocation.func))
 }
 
