@@ -45,6 +45,7 @@ pub mod engine;
 pub mod error;
 pub mod home;
 pub mod live_script;
+pub mod logging;
 pub mod privilege;
 pub mod protocol;
 pub mod server;

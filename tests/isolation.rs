@@ -223,16 +223,7 @@ fn a_symlinked_domain_directory_to_root_owned_files_is_refused() {
     needs_root!();
     let host = Host::new(&["e"]);
     let user = &host.users[0];
-    let target = host.dir.path().join("rootfiles");
-    std::fs::create_dir(&target).unwrap();
-    let shadow = "root:$6$saltsaltsaltsalt$notarealhash:20000::::::\n";
-    std::fs::write(target.join("shadow"), shadow).unwrap();
-    std::fs::write(target.join("passwd"), "root:x:0:0::/root:/root\n").unwrap();
-    let cpuser = host.root().join(format!("var/cpanel/users/{}", user.name));
-    let mut text = std::fs::read_to_string(&cpuser).unwrap();
-    text.push_str("DNS9=example.org\n");
-    std::fs::write(&cpuser, text).unwrap();
-    std::os::unix::fs::symlink(&target, host.home(user).join("etc/example.org")).unwrap();
+    let (target, shadow, passwd) = host.plant_root_files_as_domain(user);
     let _daemon = host.serve();
     let mut client = Client::connect(&host.socket(user));
     let reply = client.uapi(
@@ -255,7 +246,7 @@ fn a_symlinked_domain_directory_to_root_owned_files_is_refused() {
     );
     assert_eq!(
         std::fs::read_to_string(target.join("passwd")).unwrap(),
-        "root:x:0:0::/root:/root\n"
+        passwd
     );
 }
 

@@ -442,15 +442,7 @@ mod as_root {
         needs_root!();
         let host = Host::new(&["uc"]);
         let user = &host.users[0];
-        let target = host.dir.path().join("rootfiles");
-        std::fs::create_dir(&target).unwrap();
-        std::fs::write(target.join("shadow"), "root:x:1::::::\n").unwrap();
-        std::fs::write(target.join("passwd"), "root:x:0:0::/root:/root\n").unwrap();
-        let cpuser = host.root().join(format!("var/cpanel/users/{}", user.name));
-        let mut text = std::fs::read_to_string(&cpuser).unwrap();
-        text.push_str("DNS9=example.org\n");
-        std::fs::write(&cpuser, text).unwrap();
-        std::os::unix::fs::symlink(&target, host.home(user).join("etc/example.org")).unwrap();
+        let (target, shadow, _) = host.plant_root_files_as_domain(user);
         let root_uapi = |args: &[&str]| {
             let mut command = Command::cargo_bin("uapi").unwrap();
             command
@@ -487,7 +479,7 @@ mod as_root {
         );
         assert_eq!(
             std::fs::read_to_string(target.join("shadow")).unwrap(),
-            "root:x:1::::::\n"
+            shadow
         );
         // Root without --user is refused, as cPanel's uapi does.
         let mut command = Command::cargo_bin("uapi").unwrap();

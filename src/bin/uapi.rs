@@ -85,7 +85,9 @@ fn main() -> ExitCode {
     if let Err(e) = read_secrets(&mut pairs) {
         return failure(&e);
     }
-    init_logging();
+    // Warnings only (a storage fault), on standard error: standard output
+    // carries only the result.
+    liveapid::logging::init("warn");
     let invocation = Invocation {
         user: cli.user,
         home: cli.home,
@@ -129,18 +131,6 @@ fn read_secrets(pairs: &mut [Pair]) -> Result<(), String> {
         .map_err(|e| format!("cannot read {} from standard input: {e}", first.key))?;
     first.value = line.as_str().to_owned();
     Ok(())
-}
-
-/// Warnings (a storage fault, an after-change failure) on standard error;
-/// standard output carries only the result.
-fn init_logging() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LIVEAPID_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
 }
 
 /// clap's message up to its usage block, as one line.

@@ -145,6 +145,25 @@ impl Host {
         line.split(':').nth(1).unwrap().to_owned()
     }
 
+    /// The attack of the isolation issue: gives `user` the domain
+    /// example.org and makes `~/etc/example.org` a symlink to a root-owned
+    /// directory outside the home whose `passwd`/`shadow` hold a `root` line.
+    /// The directory's path, and the texts of its two files.
+    pub fn plant_root_files_as_domain(&self, user: &RealUser) -> (PathBuf, String, String) {
+        let target = self.dir.path().join("rootfiles");
+        std::fs::create_dir(&target).unwrap();
+        let shadow = "root:$6$saltsaltsaltsalt$notarealhash:20000::::::\n".to_owned();
+        let passwd = "root:x:0:0::/root:/root\n".to_owned();
+        std::fs::write(target.join("shadow"), &shadow).unwrap();
+        std::fs::write(target.join("passwd"), &passwd).unwrap();
+        let cpuser = self.root().join(format!("var/cpanel/users/{}", user.name));
+        let mut text = std::fs::read_to_string(&cpuser).unwrap();
+        text.push_str("DNS9=example.org\n");
+        std::fs::write(&cpuser, text).unwrap();
+        std::os::unix::fs::symlink(&target, self.home(user).join("etc/example.org")).unwrap();
+        (target, shadow, passwd)
+    }
+
     /// `liveapid serve --user A --user B ... --socket-dir DIR` as root.
     pub fn serve(&self) -> Supervisor {
         let users: Vec<String> = self
