@@ -661,3 +661,44 @@ fn every_refusal_of_the_other_functions_changes_nothing() {
         "no file or directory changed"
     );
 }
+
+/// The account's mailbox limit holds under concurrency: it is counted
+/// across every domain under one account-wide lock held until the commit,
+/// so 20 simultaneous adds (in two domains, on 20 connections) at the limit
+/// create exactly the number still allowed.
+#[test]
+fn twenty_concurrent_adds_at_the_limit_create_exactly_the_allowed_number() {
+    let account = ScratchAccount::new(&[]);
+    // Six mailboxes exist (three in each of two domains); two more are allowed.
+    let cpuser = account.root().join("var/cpanel/users/demo");
+    let text = std::fs::read_to_string(&cpuser)
+        .unwrap()
+        .replace("MAXPOP=unlimited", "MAXPOP=8");
+    std::fs::write(&cpuser, text).unwrap();
+    let daemon = Daemon::serve(&account, &[]);
+    let socket = daemon.socket.clone();
+    let adds: Vec<_> = (0..20)
+        .map(|i| {
+            let socket = socket.clone();
+            std::thread::spawn(move || {
+                let domain = if i % 2 == 0 {
+                    "example.com"
+                } else {
+                    "example.net"
+                };
+                let mut client = Client::connect(&socket);
+                let reply = client.uapi(
+                    "Email",
+                    "add_pop",
+                    json!({"email": format!("new{i}@{domain}"), "password": "Limit-Race-Pass-20"}),
+                );
+                reply["result"]["status"].as_i64().unwrap()
+            })
+        })
+        .collect();
+    let created = adds.into_iter().map(|t| t.join().unwrap()).sum::<i64>();
+    assert_eq!(created, 2, "exactly the two allowed");
+    let mut client = daemon.connect();
+    let count = client.uapi("Email", "count_pops", json!({}));
+    assert_eq!(count["result"]["data"], 8, "{count}");
+}

@@ -25,6 +25,8 @@ pub struct DomainFiles {
     pub shadow: LineFile,
     pub quota: LineFile,
     _locks: Option<LockSet>,
+    /// The account-wide lock of [`DomainFiles::hold_account_lock`], if taken.
+    account_lock: Option<LockSet>,
     undo: Vec<Undo>,
 }
 
@@ -52,6 +54,26 @@ impl DomainFiles {
         self._locks.is_some()
     }
 
+    /// Takes the account-wide lock `~/etc/.mailbox-count.lock` (once per
+    /// batch) and holds it until this batch has committed. A check that spans
+    /// every domain, such as the account's mailbox limit, is only true if no
+    /// other add in another domain (this process's or another's, such as
+    /// `uapi`) can commit between the count and this commit. Domain locks are
+    /// always taken before it, so two lockers cannot deadlock.
+    ///
+    /// # Errors
+    ///
+    /// As for the domain's own locks.
+    pub fn hold_account_lock(&mut self, home: &ConfinedDir) -> Result<()> {
+        if self.account_lock.is_none() {
+            let etc = home
+                .open_dir("etc")?
+                .ok_or_else(|| home.error("open", "etc", std::io::ErrorKind::NotFound.into()))?;
+            self.account_lock = Some(lock::lock_all(&etc, &[".mailbox-count"], LOCK_TIMEOUT)?);
+        }
+        Ok(())
+    }
+
     /// Registers how to reverse a change made outside the files, run if the
     /// commit fails (still under the lock).
     pub fn on_failure(&mut self, undo: Undo) {
@@ -65,6 +87,7 @@ impl DomainFiles {
             shadow: LineFile::default(),
             quota: LineFile::default(),
             _locks: None,
+            account_lock: None,
             undo: Vec::new(),
         }
     }
@@ -163,6 +186,7 @@ impl DomainFiles {
             quota: quota?,
             dir: Some(dir),
             _locks: locks,
+            account_lock: None,
             undo: Vec::new(),
         })
     }

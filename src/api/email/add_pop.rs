@@ -47,6 +47,8 @@ pub async fn add_pop(state: &AccountState, args: &Args) -> Result<UapiResult> {
         (Some(p), None) => common::hash_new_password(&account, p).await?,
     };
     if let Some(max) = account.max_mailboxes {
+        // A quick look first, so that a refused add makes no directory;
+        // the count that decides is made again under the lock below.
         if common::mailbox_count(&account)? as u64 >= max {
             return Err(Error::TooManyMailboxes(max));
         }
@@ -66,11 +68,20 @@ pub async fn add_pop(state: &AccountState, args: &Args) -> Result<UapiResult> {
     };
     let added = address.clone();
     let home = account.home_dir.clone();
+    let limit = account.max_mailboxes.map(|max| (max, account.clone()));
     state
         .mail_files()
         .run(&account.home_dir, &address.domain, move |files| {
             common::require_locked(files, &added)?;
             mailbox::ensure_absent(files, &added)?;
+            if let Some((max, account)) = &limit {
+                // Counted under the account-wide lock, held until the commit:
+                // concurrent adds in any domain cannot both pass the limit.
+                files.hold_account_lock(&home)?;
+                if common::mailbox_count_with(account, &added.domain, files)? as u64 >= *max {
+                    return Err(Error::TooManyMailboxes(*max));
+                }
+            }
             // The Maildir last of the checks: if the files cannot be written, it goes again.
             let mail_domain = maildir::open_or_create_domain(&home, &added.domain, owner)?;
             if maildir::create(&mail_domain, &added.localpart, owner)? {

@@ -84,6 +84,21 @@ pub(super) fn mailbox_count(account: &Account) -> Result<usize> {
         .sum())
 }
 
+/// The same, with `domain` counted from its locked, possibly already
+/// changed files (`files`) instead of from the disk.
+pub(super) fn mailbox_count_with(
+    account: &Account,
+    domain: &str,
+    files: &DomainFiles,
+) -> Result<usize> {
+    let mut count = mailbox::records(files).len();
+    for other in account.domains().filter(|d| *d != domain) {
+        let other = DomainFiles::read_unlocked(&account.home_dir, other)?;
+        count += mailbox::records(&other).len();
+    }
+    Ok(count)
+}
+
 /// Fails with a clear error when the domain directory is missing at commit time.
 pub(super) fn require_locked(files: &DomainFiles, address: &MailAddress) -> Result<()> {
     if files.is_locked() {
