@@ -16,6 +16,8 @@
 //! supervisor → worker:  {"text":"DNS=example.com\n…"} | {"missing":true} | {"error":"…"}
 //! worker → supervisor:  {"after_change":"user@example.com"}
 //! supervisor → worker:  {"warning":null} | {"warning":"…"}
+//! worker → supervisor:  {"audit":{"time":"…","uid":1001,"func":"passwd_pop",…}}
+//! supervisor → worker:  {"ok":true}
 //! ```
 
 use std::io::{self, BufRead, BufReader, Write};
@@ -23,7 +25,7 @@ use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 use crate::account::SystemFiles;
@@ -36,6 +38,8 @@ pub enum Request {
     Read(String),
     /// Run the after-change action for this address.
     AfterChange(String),
+    /// Append this audit line (the supervisor adds the worker's account).
+    Audit(Map<String, Value>),
 }
 
 impl Request {
@@ -43,6 +47,7 @@ impl Request {
         let value = match self {
             Request::Read(file) => json!({ "read": file }),
             Request::AfterChange(address) => json!({ "after_change": address }),
+            Request::Audit(line) => json!({ "audit": line }),
         };
         format!("{value}\n")
     }
@@ -52,6 +57,9 @@ impl Request {
         let value: Value = serde_json::from_str(line).ok()?;
         if let Some(file) = value.get("read").and_then(Value::as_str) {
             return Some(Request::Read(file.to_owned()));
+        }
+        if let Some(line) = value.get("audit").and_then(Value::as_object) {
+            return Some(Request::Audit(line.clone()));
         }
         value
             .get("after_change")
@@ -166,6 +174,31 @@ impl ActionClient {
             }
         }
     }
+}
+
+impl ActionClient {
+    /// Sends one audit line to the supervisor; a failure is logged (the
+    /// call's outcome stands).
+    pub async fn audit(&self, line: Map<String, Value>) {
+        let sent = async {
+            let mut stream = self.stream.lock().await;
+            let request = Request::Audit(line).to_line();
+            stream.get_mut().write_all(request.as_bytes()).await?;
+            let mut reply = String::new();
+            if stream.read_line(&mut reply).await? == 0 {
+                return Err(io::Error::other("the supervisor is gone"));
+            }
+            Ok::<_, io::Error>(())
+        };
+        if let Err(e) = sent.await {
+            tracing::error!(error = %e, "audit line not written");
+        }
+    }
+}
+
+/// The reply line to an `audit`.
+pub fn audit_reply() -> String {
+    format!("{}\n", json!({ "ok": true }))
 }
 
 #[cfg(test)]

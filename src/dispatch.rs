@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::account::Account;
 use crate::api::email::EmailFunction;
 use crate::api::{api2::Shape, legacy, result, Args, UapiResult};
+use crate::audit;
 use crate::error::{Error, Result};
 use crate::protocol::request::{scalar_text, RawArgs};
 use crate::state::AccountState;
@@ -106,15 +107,13 @@ pub async fn uapi(
     func: &str,
     args: Result<Args>,
 ) -> UapiResult {
-    let outcome = async {
-        let module_found = check_names(module, func)?;
-        let args = args?;
-        let function = module_found
-            .function(func)
-            .ok_or_else(|| unknown_function(module, func))?;
-        function.apply(state, &args).await
-    }
-    .await;
+    let (outcome, args) = match args {
+        Ok(args) => (call(state, module, func, &args).await, Some(args)),
+        // The names are checked first, as cPanel does.
+        Err(e) => (check_names(module, func).and(Err(e)), None),
+    };
+    let refusal = outcome.as_ref().err().map(ToString::to_string);
+    audit::after_call(state, (None, None), module, func, args.as_ref(), refusal).await;
     match outcome {
         Ok(result) => result,
         Err(e) => {
@@ -130,6 +129,15 @@ pub async fn uapi(
     }
 }
 
+/// Checks the names, finds the function and runs it.
+async fn call(state: &AccountState, module: &str, func: &str, args: &Args) -> Result<UapiResult> {
+    let module_found = check_names(module, func)?;
+    let function = module_found
+        .function(func)
+        .ok_or_else(|| unknown_function(module, func))?;
+    function.apply(state, args).await
+}
+
 /// Runs the API2 function `module::func` with the raw `args` of a
 /// request; the reply in API2's shape (`cpanelresult`), errors included.
 pub async fn api2(state: &AccountState, module: &str, func: &str, args: RawArgs) -> Value {
@@ -141,6 +149,16 @@ pub async fn api2(state: &AccountState, module: &str, func: &str, args: RawArgs)
     match module_found.api2_function(func) {
         Some((function, shape)) => {
             let outcome = function.apply(state, &args).await;
+            let refusal = outcome.as_ref().err().map(ToString::to_string);
+            audit::after_call(
+                state,
+                (None, None),
+                module,
+                function.name(),
+                Some(&args),
+                refusal,
+            )
+            .await;
             crate::api::api2::present(module, func, shape, outcome)
         }
         None => {

@@ -36,6 +36,7 @@
 pub mod account;
 pub mod after_change;
 pub mod api;
+pub mod audit;
 pub mod command_line;
 pub mod control;
 pub mod demo;

@@ -74,7 +74,7 @@ pub async fn run(target: Target, script: &[String], termination: Termination) ->
             }
             // Root for a real account: a worker serves it, and the script
             // runs as the account in a private directory that is the account's.
-            let worker = PrivateWorker::start(locator, &root, scratch.path(), None)?;
+            let worker = PrivateWorker::start(locator, &root, scratch.path(), None, None)?;
             rustix::fs::chown(
                 scratch.path(),
                 Some(rustix::fs::Uid::from_raw(system_user.uid)),

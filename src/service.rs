@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::account::{group_gid, AccountLocator, DirectFiles, SystemFiles};
 use crate::after_change::{AfterChange, AfterChangeHook};
+use crate::audit::{AuditLog, AuditSink};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::privilege::Identity;
@@ -36,6 +37,8 @@ pub struct ServeConfig {
     /// The same limits as command-line arguments, for the workers.
     pub worker_args: Vec<String>,
     pub after_change: Option<AfterChange>,
+    /// `--audit-log`: one JSON line per state-changing or refused call.
+    pub audit_log: Option<PathBuf>,
 }
 
 /// Serves until SIGTERM or SIGINT (`termination`, installed by the caller
@@ -72,8 +75,16 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
             allowed_uids: allowed_uids(locator.system_user().uid),
             ..config.options
         };
+        let audit = match &config.audit_log {
+            Some(path) => Some(AuditSink::Local {
+                log: Arc::new(AuditLog::open(path)?),
+                account: locator.user().to_owned(),
+            }),
+            None => None,
+        };
         let state = AccountState::new(locator)
-            .with_after_change(config.after_change.map(AfterChangeHook::Local));
+            .with_after_change(config.after_change.map(AfterChangeHook::Local))
+            .with_audit(audit);
         let engine = Engine::new(state);
         server::run(listener, Arc::new(engine), options, termination.recv()).await;
         drop(socket_file);
@@ -103,6 +114,7 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
             root: config.root.clone(),
             server_args: config.worker_args.clone(),
             after_change: config.after_change.is_some(),
+            audit: config.audit_log.is_some(),
         };
         supervised.push(Supervised {
             spec,
@@ -112,7 +124,14 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
             restart: true,
         });
     }
-    supervisor::run(supervised, config.after_change, termination.recv()).await;
+    // Opened by root, written by root: a worker sends its lines through its
+    // channel and cannot write for another account.
+    let audit = config
+        .audit_log
+        .as_deref()
+        .map(AuditLog::open)
+        .transpose()?;
+    supervisor::run(supervised, config.after_change, audit, termination.recv()).await;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::account::{Account, AccountLocator};
 use crate::after_change::AfterChangeHook;
+use crate::audit::AuditSink;
 use crate::email::MailAddress;
 use crate::error::Result;
 use crate::home::Batcher;
@@ -17,6 +18,8 @@ pub struct AccountState {
     locator: AccountLocator,
     mail_files: Batcher<DomainFiles>,
     after_change: Option<AfterChangeHook>,
+    /// Where audit lines go (`--audit-log`), if anywhere.
+    audit: Option<AuditSink>,
 }
 
 impl AccountState {
@@ -26,7 +29,19 @@ impl AccountState {
             locator,
             mail_files: Batcher::default(),
             after_change: None,
+            audit: None,
         }
+    }
+
+    /// Records every state-changing and every refused call in `audit`.
+    pub fn with_audit(mut self, audit: Option<AuditSink>) -> AccountState {
+        self.audit = audit;
+        self
+    }
+
+    /// The audit log's sink, if there is one.
+    pub fn audit(&self) -> Option<&AuditSink> {
+        self.audit.as_ref()
     }
 
     /// Runs `action` after every successful password change.

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use crate::account::{AccountLocator, SystemUser};
 use crate::after_change::AfterChangeHook;
+use crate::audit::AuditSink;
 use crate::control::{ActionClient, FileClient};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -31,6 +32,8 @@ pub struct WorkerConfig {
     pub options: ServerOptions,
     /// Ask the supervisor to run the after-change action.
     pub after_change: bool,
+    /// Send audit lines to the supervisor.
+    pub audit: bool,
 }
 
 /// Runs the worker until SIGTERM, or until the supervisor is gone.
@@ -66,11 +69,18 @@ pub fn run(config: WorkerConfig) -> Result<()> {
         let locator =
             AccountLocator::resolved(&config.user, config.system_user.clone(), Arc::new(files))?;
         let mut state = AccountState::new(locator);
-        let actions = std::os::unix::net::UnixStream::from(actions?);
-        if config.after_change {
+        if config.after_change || config.audit {
+            let actions = std::os::unix::net::UnixStream::from(actions?);
             actions.set_nonblocking(true)?;
-            let client = ActionClient::new(tokio::net::UnixStream::from_std(actions)?);
-            state = state.with_after_change(Some(AfterChangeHook::Supervisor(Arc::new(client))));
+            let client = Arc::new(ActionClient::new(tokio::net::UnixStream::from_std(
+                actions,
+            )?));
+            if config.after_change {
+                state = state.with_after_change(Some(AfterChangeHook::Supervisor(client.clone())));
+            }
+            if config.audit {
+                state = state.with_audit(Some(AuditSink::Supervisor(client)));
+            }
         }
         let lifeline = tokio::net::unix::pipe::Receiver::from_owned_fd(lifeline?)?;
         tracing::info!(

@@ -115,6 +115,8 @@ struct WorkerArgs {
     server: ServerArgs,
     #[arg(long)]
     after_change_via_supervisor: bool,
+    #[arg(long)]
+    audit_via_supervisor: bool,
 }
 
 #[derive(Args)]
@@ -148,6 +150,10 @@ struct ServerArgs {
     /// Seconds the after-change command may take.
     #[arg(long, default_value_t = 10.0)]
     after_change_timeout: f64,
+    /// Append one JSON line per state-changing or refused call to FILE
+    /// (created 0600; never a password or a hash).
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -193,6 +199,7 @@ fn run_worker(args: WorkerArgs) -> Result<()> {
         root,
         server,
         after_change_via_supervisor,
+        audit_via_supervisor,
     } = args;
     worker::run(WorkerConfig {
         user,
@@ -201,6 +208,7 @@ fn run_worker(args: WorkerArgs) -> Result<()> {
         root,
         options: server.options(uid)?,
         after_change: after_change_via_supervisor,
+        audit: audit_via_supervisor,
     })
 }
 
@@ -228,6 +236,7 @@ async fn run(command: Command) -> Result<ExitCode> {
                 options: server.options(rustix::process::geteuid().as_raw())?,
                 worker_args: server.worker_args(),
                 after_change: server.after_change()?,
+                audit_log: server.audit_log.clone(),
             };
             service::serve(config, termination).await?;
             Ok(ExitCode::SUCCESS)

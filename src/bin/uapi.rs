@@ -43,6 +43,10 @@ struct Cli {
     /// The account's home directory [default: from ROOT/etc/passwd].
     #[arg(long, value_name = "DIR")]
     home: Option<PathBuf>,
+    /// Append one JSON line for a state-changing or refused call to FILE,
+    /// as `liveapid serve --audit-log` does.
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
     /// Prefix of the system files (etc/passwd, var/cpanel/users/NAME, ...).
     #[arg(long, value_name = "DIR", default_value = "/")]
     root: PathBuf,
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
         module: cli.module,
         func: cli.function,
         args: to_object(pairs),
+        audit_log: cli.audit_log,
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -9,11 +9,13 @@
 //! change of either is lost.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
 use crate::account::{user_name_of, AccountLocator};
 use crate::api::Args;
+use crate::audit::{AuditLog, AuditSink};
 use crate::dispatch;
 use crate::error::{Error, Result};
 use crate::protocol::{client, RawArgs};
@@ -30,6 +32,8 @@ pub struct Invocation {
     pub module: String,
     pub func: String,
     pub args: Map<String, Value>,
+    /// `--audit-log`: the same audit lines a daemon writes.
+    pub audit_log: Option<PathBuf>,
 }
 
 /// Runs the call; the UAPI envelope (`apiversion`, `func`, `module`,
@@ -66,7 +70,14 @@ pub async fn run(invocation: Invocation) -> Result<Value> {
     if root_caller && owner != 0 {
         return in_worker(locator, invocation).await;
     }
-    let state = AccountState::new(locator);
+    let audit = match &invocation.audit_log {
+        Some(path) => Some(AuditSink::Local {
+            log: Arc::new(AuditLog::open(path)?),
+            account: locator.user().to_owned(),
+        }),
+        None => None,
+    };
+    let state = AccountState::new(locator).with_audit(audit);
     let args = Args::from_raw(RawArgs::Object(invocation.args));
     let result = dispatch::uapi(&state, &invocation.module, &invocation.func, args).await;
     Ok(result.envelope(&invocation.module, &invocation.func))
@@ -77,7 +88,12 @@ async fn in_worker(locator: AccountLocator, invocation: Invocation) -> Result<Va
     let dir = tempfile::Builder::new()
         .prefix("liveapid-uapi-")
         .tempdir()?;
-    let mut worker = PrivateWorker::start(locator, &invocation.root, dir.path(), None)?;
+    let audit = invocation
+        .audit_log
+        .as_deref()
+        .map(AuditLog::open)
+        .transpose()?;
+    let mut worker = PrivateWorker::start(locator, &invocation.root, dir.path(), None, audit)?;
     let socket = worker.socket().to_owned();
     let Invocation {
         module, func, args, ..

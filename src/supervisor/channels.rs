@@ -6,11 +6,13 @@ use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use serde_json::{Map, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::account::{AccountLocator, DirectFiles, SystemFiles};
 use crate::after_change::AfterChange;
-use crate::control::{after_change_reply, read_reply, Request};
+use crate::audit::AuditLog;
+use crate::control::{after_change_reply, audit_reply, read_reply, Request};
 use crate::email::MailAddress;
 
 /// The tasks answering one worker; abort them when it is gone.
@@ -35,6 +37,7 @@ pub fn serve(
     locator: Arc<AccountLocator>,
     root: PathBuf,
     after_change: Option<Arc<AfterChange>>,
+    audit: Option<Arc<AuditLog>>,
 ) -> Channels {
     let mut tasks = Vec::new();
     let user = locator.user().to_owned();
@@ -59,11 +62,20 @@ pub fn serve(
         tasks.push(tokio::spawn(answer(stream, move |request| {
             let locator = locator.clone();
             let after_change = after_change.clone();
+            let audit = audit.clone();
             async move {
-                let Request::AfterChange(address) = request else {
-                    return after_change_reply(Some("The request was refused.".into()));
-                };
-                after_change_reply(run_action(&locator, after_change.as_deref(), &address).await)
+                match request {
+                    Request::AfterChange(address) => after_change_reply(
+                        run_action(&locator, after_change.as_deref(), &address).await,
+                    ),
+                    Request::Audit(line) => {
+                        if let Some(log) = &audit {
+                            log.append(locator.user(), audit_fields(line));
+                        }
+                        audit_reply()
+                    }
+                    Request::Read(_) => after_change_reply(Some("The request was refused.".into())),
+                }
             }
         })));
     }
@@ -121,6 +133,17 @@ async fn run_action(
             )
         }
     }
+}
+
+/// The fields of a worker's audit line that the log keeps: known names with
+/// plain values only, so a worker cannot forge the account or add anything.
+fn audit_fields(line: Map<String, Value>) -> Map<String, Value> {
+    const FIELDS: &[&str] = &[
+        "time", "uid", "pid", "module", "func", "mailbox", "outcome", "reason",
+    ];
+    line.into_iter()
+        .filter(|(k, v)| FIELDS.contains(&k.as_str()) && !v.is_object() && !v.is_array())
+        .collect()
 }
 
 /// The host files a worker may read: its own cPanel user file and the

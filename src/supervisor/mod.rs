@@ -24,6 +24,7 @@ pub use spawn::{WorkerSpec, ACTIONS_FD, FILES_FD, LIFELINE_FD, LISTENER_FD};
 
 use crate::account::AccountLocator;
 use crate::after_change::AfterChange;
+use crate::audit::AuditLog;
 use crate::socket::SocketFile;
 
 /// One account the supervisor serves.
@@ -48,14 +49,26 @@ const STABLE_RUN: Duration = Duration::from_secs(60);
 
 /// Supervises `accounts` until `stop` completes, then stops every worker
 /// (SIGTERM: each finishes its running calls) and returns once all exited.
-pub async fn run(accounts: Vec<Supervised>, after_change: Option<AfterChange>, stop: impl Future) {
+pub async fn run(
+    accounts: Vec<Supervised>,
+    after_change: Option<AfterChange>,
+    audit: Option<AuditLog>,
+    stop: impl Future,
+) {
     let after_change = after_change.map(Arc::new);
+    let audit = audit.map(Arc::new);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
     for account in accounts {
         let stop_rx = stop_rx.clone();
         let after_change = after_change.clone();
-        tasks.push(tokio::spawn(supervise(account, after_change, stop_rx)));
+        let audit = audit.clone();
+        tasks.push(tokio::spawn(supervise(
+            account,
+            after_change,
+            audit,
+            stop_rx,
+        )));
     }
     stop.await;
     tracing::info!("shutting down: stopping every worker");
@@ -69,6 +82,7 @@ pub async fn run(accounts: Vec<Supervised>, after_change: Option<AfterChange>, s
 async fn supervise(
     account: Supervised,
     after_change: Option<Arc<AfterChange>>,
+    audit: Option<Arc<AuditLog>>,
     mut stop: watch::Receiver<bool>,
 ) {
     let user = account.spec.user.clone();
@@ -86,6 +100,7 @@ async fn supervise(
                     locator.clone(),
                     account.spec.root.clone(),
                     after_change.clone(),
+                    audit.clone(),
                 );
                 let mut child = started.child;
                 let outcome = tokio::select! {

@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 use super::{Supervised, WorkerSpec};
 use crate::account::{group_gid, AccountLocator, DirectFiles, SystemFiles};
 use crate::after_change::AfterChange;
+use crate::audit::AuditLog;
 use crate::error::{Error, Result};
 use crate::privilege::Identity;
 use crate::socket;
@@ -35,6 +36,7 @@ impl PrivateWorker {
         root: &Path,
         dir: &Path,
         after_change: Option<AfterChange>,
+        audit: Option<AuditLog>,
     ) -> Result<PrivateWorker> {
         let path = dir.join("live.sock");
         let (listener, socket_file) = socket::bind(&path)?;
@@ -55,6 +57,7 @@ impl PrivateWorker {
             root: root.to_owned(),
             server_args: Vec::new(),
             after_change: after_change.is_some(),
+            audit: audit.is_some(),
         };
         let supervised = Supervised {
             spec,
@@ -64,7 +67,7 @@ impl PrivateWorker {
             restart: false,
         };
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(super::run(vec![supervised], after_change, async {
+        let task = tokio::spawn(super::run(vec![supervised], after_change, audit, async {
             let _ = stopped.await;
         }));
         Ok(PrivateWorker {

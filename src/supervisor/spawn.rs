@@ -37,6 +37,8 @@ pub struct WorkerSpec {
     pub server_args: Vec<String>,
     /// Whether an after-change action is configured (the supervisor runs it).
     pub after_change: bool,
+    /// Whether the worker sends audit lines (the supervisor writes them).
+    pub audit: bool,
 }
 
 /// A started worker and the supervisor's ends of its channels.
@@ -119,6 +121,7 @@ pub fn start(spec: &WorkerSpec, listener: &UnixListener) -> Result<Started> {
         .arg(&spec.root)
         .args(&spec.server_args)
         .args(spec.after_change.then_some("--after-change-via-supervisor"))
+        .args(spec.audit.then_some("--audit-via-supervisor"))
         .env_clear()
         .envs(std::env::var_os("LIVEAPID_LOG").map(|v| ("LIVEAPID_LOG", v)))
         .current_dir("/")

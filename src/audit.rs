@@ -1,0 +1,279 @@
+//! The audit log (`--audit-log FILE`): one JSON line per state-changing
+//! call and per refused call, for an operator reading back an incident.
+//!
+//! # Format
+//!
+//! ```text
+//! {"time":"2026-12-01T19:05:03Z","account":"bob","uid":1001,"pid":4242,"module":"Email","func":"passwd_pop","mailbox":"user@example.com","outcome":"ok"}
+//! {"time":"2026-12-01T19:05:04Z","account":"bob","uid":1001,"pid":4243,"module":"Email","func":"passwd_pop","mailbox":"user","outcome":"refused","reason":"The given password is too weak. …"}
+//! ```
+//!
+//! Never a password or a hash: a line holds the names above only, and a
+//! refusal's reason is an error text, which never carries either. Each line
+//! is one `write` on a file opened with `O_APPEND`, so lines from several
+//! processes (the workers of a server) never interleave; the file is
+//! created 0600.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Map, Value};
+
+use crate::control::ActionClient;
+use crate::error::{Error, Result};
+
+/// The functions that change an account; their calls are always logged.
+const STATE_CHANGING: &[&str] = &[
+    "passwd_pop",
+    "add_pop",
+    "delete_pop",
+    "suspend_login",
+    "unsuspend_login",
+    "edit_pop_quota",
+];
+
+/// Whether a call of `func` is logged when it succeeds.
+pub fn changes_state(func: &str) -> bool {
+    STATE_CHANGING.contains(&func)
+}
+
+/// What one audited call was and how it ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    pub time: SystemTime,
+    /// The connecting process (from the socket's peer credentials), or the
+    /// `uapi` command's own.
+    pub uid: Option<u32>,
+    pub pid: Option<u32>,
+    pub module: String,
+    pub func: String,
+    /// The mailbox the call named (`email`, with `domain` if given).
+    pub mailbox: Option<String>,
+    /// `None` for success, else the first error.
+    pub refusal: Option<String>,
+}
+
+impl AuditRecord {
+    /// The line's JSON object, without the account (the writer adds it).
+    pub fn to_value(&self) -> Map<String, Value> {
+        let mut map = Map::new();
+        map.insert("time".into(), json!(rfc3339(self.time)));
+        map.insert("uid".into(), json!(self.uid));
+        map.insert("pid".into(), json!(self.pid));
+        map.insert("module".into(), json!(self.module));
+        map.insert("func".into(), json!(self.func));
+        map.insert("mailbox".into(), json!(self.mailbox));
+        match &self.refusal {
+            None => map.insert("outcome".into(), json!("ok")),
+            Some(reason) => {
+                map.insert("outcome".into(), json!("refused"));
+                map.insert("reason".into(), json!(reason))
+            }
+        };
+        map
+    }
+}
+
+/// The mailbox a call's `email` and `domain` arguments name, as given.
+pub fn named_mailbox(email: Option<&str>, domain: Option<&str>) -> Option<String> {
+    let email = email.filter(|e| !e.is_empty())?;
+    let shown = crate::error::shown(email);
+    Some(
+        match domain.filter(|d| !d.is_empty() && !email.contains('@')) {
+            Some(domain) => format!("{shown}@{}", crate::error::shown(domain)),
+            None => shown,
+        },
+    )
+}
+
+/// An open audit log file.
+#[derive(Debug)]
+pub struct AuditLog {
+    file: File,
+}
+
+impl AuditLog {
+    /// Opens `path` for appending, creating it 0600.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] when it cannot be opened.
+    pub fn open(path: &Path) -> Result<AuditLog> {
+        let file = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| Error::storage("open the audit log", path, e))?;
+        Ok(AuditLog { file })
+    }
+
+    /// Appends one line for `account` (one write; a failure is logged, the
+    /// call's outcome stands).
+    pub fn append(&self, account: &str, mut line: Map<String, Value>) {
+        line.insert("account".into(), json!(account));
+        let ordered = order(line);
+        let mut text = Value::Object(ordered).to_string();
+        text.push('\n');
+        if let Err(e) = (&self.file).write_all(text.as_bytes()) {
+            tracing::error!(error = %e, "cannot write the audit log");
+        }
+    }
+}
+
+/// `time`, `account` first, then the rest as made.
+fn order(mut line: Map<String, Value>) -> Map<String, Value> {
+    let mut ordered = Map::new();
+    for key in ["time", "account"] {
+        if let Some(v) = line.remove(key) {
+            ordered.insert(key.into(), v);
+        }
+    }
+    ordered.extend(line);
+    ordered
+}
+
+/// Where a process's audit lines go.
+#[derive(Debug, Clone)]
+pub enum AuditSink {
+    /// Written here (a daemon of one account, or `uapi`).
+    Local { log: Arc<AuditLog>, account: String },
+    /// Sent to the supervisor, which writes them with the worker's account
+    /// (a worker cannot write lines for another account).
+    Supervisor(Arc<ActionClient>),
+}
+
+impl AuditSink {
+    /// Records one call.
+    pub async fn record(&self, record: &AuditRecord) {
+        match self {
+            AuditSink::Local { log, account } => log.append(account, record.to_value()),
+            AuditSink::Supervisor(client) => client.audit(record.to_value()).await,
+        }
+    }
+}
+
+/// Records a finished call in the state's audit log, if it has one and the
+/// call changed the account or was refused. `func` is the UAPI function's
+/// name (an API2 call is recorded under the function it wraps).
+pub async fn after_call(
+    state: &crate::state::AccountState,
+    caller: (Option<u32>, Option<u32>),
+    module: &str,
+    func: &str,
+    args: Option<&crate::api::Args>,
+    refusal: Option<String>,
+) {
+    let Some(sink) = state.audit() else { return };
+    if refusal.is_none() && !changes_state(func) {
+        return;
+    }
+    let text = |key: &str| args.and_then(|a| a.get(key).ok().flatten());
+    let record = AuditRecord {
+        time: SystemTime::now(),
+        uid: caller.0,
+        pid: caller.1,
+        module: module.to_owned(),
+        func: func.to_owned(),
+        mailbox: named_mailbox(text("email"), text("domain")),
+        refusal,
+    };
+    sink.record(&record).await;
+}
+
+/// `2026-12-01T19:05:03Z`.
+fn rfc3339(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard
+/// Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::Duration;
+
+    #[test]
+    fn times_are_rfc3339_utc() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(1_796_151_903)),
+            "2026-12-01T19:05:03Z"
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn lines_are_appended_whole_to_a_private_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let log = AuditLog::open(&path).unwrap();
+        let record = AuditRecord {
+            time: UNIX_EPOCH,
+            uid: Some(1001),
+            pid: Some(7),
+            module: "Email".into(),
+            func: "passwd_pop".into(),
+            mailbox: named_mailbox(Some("user"), Some("example.com")),
+            refusal: Some("The given password is too weak.".into()),
+        };
+        log.append("bob", record.to_value());
+        log.append(
+            "bob",
+            AuditRecord {
+                refusal: None,
+                ..record
+            }
+            .to_value(),
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            r#"{"time":"1970-01-01T00:00:00Z","account":"bob","uid":1001,"pid":7,"module":"Email","func":"passwd_pop","mailbox":"user@example.com","outcome":"refused","reason":"The given password is too weak."}"#
+        );
+        assert!(lines[1].ends_with(r#""outcome":"ok"}"#), "{}", lines[1]);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn the_named_mailbox_is_shown_safely() {
+        assert_eq!(
+            named_mailbox(Some("a@b.c"), Some("x.y")).as_deref(),
+            Some("a@b.c")
+        );
+        assert_eq!(named_mailbox(Some("a\nb"), None).as_deref(), Some("a\\nb"));
+        assert_eq!(named_mailbox(None, Some("x.y")), None);
+        assert!(changes_state("passwd_pop") && !changes_state("list_pops"));
+    }
+}

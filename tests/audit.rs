@@ -1,0 +1,176 @@
+//! The audit log (`--audit-log FILE`): what an operator reads back after an
+//! incident. One JSON line per state-changing call and per refused call,
+//! with the caller's uid and pid from the socket's peer credentials, never
+//! a password or a hash.
+
+#[macro_use]
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::host::Host;
+use common::{Client, Daemon, ScratchAccount};
+use serde_json::{json, Value};
+
+fn lines(path: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[test]
+fn every_change_and_every_refusal_is_one_line_without_secrets() {
+    let account = ScratchAccount::new(&[]);
+    let log = account.dir.path().join("audit.log");
+    let daemon = Daemon::serve(&account, &["--audit-log", log.to_str().unwrap()]);
+    let mut client = daemon.connect();
+    client.email_ok(
+        "passwd_pop",
+        json!({"email": "user", "domain": "example.com", "password": "Audited-Change-Pass-1"}),
+    );
+    client.email_err(
+        "passwd_pop",
+        json!({"email": "user", "password": "12345luggage"}),
+    );
+    client.email_ok("list_pops", json!({}));
+    client.email_ok(
+        "verify_password",
+        json!({"email": "alice@example.com", "password": "Not-Alices-Pass-22"}),
+    );
+    client.email_err(
+        "verify_password",
+        json!({"email": "ghost@example.com", "password": "Ghosts-Password-33"}),
+    );
+    client.email_ok(
+        "add_pop",
+        json!({"email": "new@example.net", "password": "Audited-New-Box-44"}),
+    );
+    let payload = format!(
+        "<cpanelaction>{}</cpanelaction>",
+        json!({"module": "Email", "reqtype": "exec", "func": "passwdpop", "apiversion": 2,
+               "args": {"email": "bob", "domain": "example.com", "password": "Audited-Api2-Pass-55"}})
+    );
+    common::remember_passwords(&json!({"password": "Audited-Api2-Pass-55"}));
+    client.request(payload.as_bytes());
+    drop(client);
+    drop(daemon);
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    for secret in [
+        "Audited-Change-Pass-1",
+        "12345luggage",
+        "Not-Alices-Pass-22",
+        "Ghosts-Password-33",
+        "Audited-New-Box-44",
+        "Audited-Api2-Pass-55",
+        "$6$",
+    ] {
+        assert!(!text.contains(secret), "{secret} in the audit log:\n{text}");
+    }
+    let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let lines = lines(&log);
+    let summary: Vec<(String, String, String)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["func"].as_str().unwrap().to_owned(),
+                l["mailbox"].as_str().unwrap_or("").to_owned(),
+                l["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("passwd_pop", "user@example.com", "ok"),
+        ("passwd_pop", "user", "refused"),
+        ("verify_password", "ghost@example.com", "refused"),
+        ("add_pop", "new@example.net", "ok"),
+        ("passwd_pop", "bob@example.com", "ok"),
+    ];
+    let expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(a, b, c)| ((*a).into(), (*b).into(), (*c).into()))
+        .collect();
+    assert_eq!(
+        summary, expected,
+        "list_pops and a wrong password are no line"
+    );
+    let uid = rustix::process::getuid().as_raw();
+    for line in &lines {
+        assert_eq!(line["account"], "demo", "{line}");
+        assert_eq!(line["module"], "Email", "{line}");
+        assert_eq!(line["uid"], uid, "{line}");
+        assert_eq!(line["pid"], std::process::id(), "{line}");
+        let time = line["time"].as_str().unwrap();
+        assert!(time.len() == 20 && time.ends_with('Z'), "{time}");
+    }
+    assert!(
+        lines[1]["reason"].as_str().unwrap().contains("too weak"),
+        "{}",
+        lines[1]
+    );
+}
+
+#[test]
+fn uapi_writes_the_same_lines() {
+    let account = ScratchAccount::new(&[]);
+    let log = account.dir.path().join("audit.log");
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("uapi"))
+        .args(["--user=demo", "--root"])
+        .arg(account.root())
+        .arg("--home")
+        .arg(account.home())
+        .arg("--audit-log")
+        .arg(&log)
+        .args(["Email", "suspend_login", "email=alice@example.com"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = lines(&log);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["func"], "suspend_login");
+    assert_eq!(lines[0]["outcome"], "ok");
+    // The uapi process's own uid and pid.
+    assert_eq!(lines[0]["uid"], rustix::process::getuid().as_raw());
+    assert!(lines[0]["pid"].is_u64(), "{}", lines[0]);
+}
+
+/// On a server, the root supervisor writes every worker's lines, naming
+/// the worker's account itself: a worker cannot write for another account.
+#[test]
+fn the_supervisor_writes_each_workers_lines_with_its_account() {
+    needs_root!();
+    let host = Host::new(&["au", "av"]);
+    let log = host.dir.path().join("audit.log");
+    let mut args: Vec<String> = host
+        .users
+        .iter()
+        .flat_map(|u| ["--user".to_owned(), u.name.clone()])
+        .collect();
+    args.extend(["--audit-log".to_owned(), log.display().to_string()]);
+    let daemon = host.start(&args);
+    for user in &host.users {
+        let mut client = Client::connect(&host.socket(user));
+        client.email_ok(
+            "passwd_pop",
+            json!({"email": "user@example.com", "password": "Supervised-Audit-Pass-6"}),
+        );
+    }
+    drop(daemon);
+    let lines = lines(&log);
+    let accounts: Vec<&str> = lines
+        .iter()
+        .map(|l| l["account"].as_str().unwrap())
+        .collect();
+    let names: Vec<&str> = host.users.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(accounts, names, "{lines:?}");
+    let meta = std::fs::metadata(&log).unwrap();
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), 0, "root's file");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+}
