@@ -12,6 +12,7 @@ use crate::account::{group_gid, AccountLocator, DirectFiles, SystemFiles};
 use crate::after_change::{AfterChange, AfterChangeHook};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::privilege::Identity;
 use crate::server::{self, allowed_uids, ServerOptions};
 use crate::shutdown::Termination;
@@ -35,6 +36,8 @@ pub struct ServeConfig {
     pub options: ServerOptions,
     /// The same limits as command-line arguments, for the workers.
     pub worker_args: Vec<String>,
+    /// The hashing pool's size and the rates, for an account served here.
+    pub limits: Limits,
     pub after_change: Option<AfterChange>,
 }
 
@@ -73,6 +76,7 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
             ..config.options
         };
         let state = AccountState::new(locator)
+            .with_limits(&config.limits)
             .with_after_change(config.after_change.map(AfterChangeHook::Local));
         let engine = Engine::new(state);
         server::run(listener, Arc::new(engine), options, termination.recv()).await;
@@ -112,7 +116,15 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
             restart: true,
         });
     }
-    supervisor::run(supervised, config.after_change, termination.recv()).await;
+    // A worker drains for --drain-timeout, then waits for its commits.
+    let stop_timeout = config.options.drain_timeout + supervisor::STOP_MARGIN;
+    supervisor::run(
+        supervised,
+        config.after_change,
+        termination.recv(),
+        stop_timeout,
+    )
+    .await;
     Ok(())
 }
 

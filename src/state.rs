@@ -9,14 +9,15 @@ use crate::account::{Account, AccountLocator};
 use crate::after_change::AfterChangeHook;
 use crate::email::MailAddress;
 use crate::error::Result;
-use crate::home::Batcher;
-use crate::home::DomainFiles;
+use crate::in_flight::MailFiles;
+use crate::limits::{Limiter, Limits};
 
 /// The state of one cPanel account that the API functions act on.
 pub struct AccountState {
     locator: AccountLocator,
-    mail_files: Batcher<DomainFiles>,
+    mail_files: MailFiles,
     after_change: Option<AfterChangeHook>,
+    limiter: Limiter,
 }
 
 impl AccountState {
@@ -24,9 +25,21 @@ impl AccountState {
     pub fn new(locator: AccountLocator) -> AccountState {
         AccountState {
             locator,
-            mail_files: Batcher::default(),
+            mail_files: MailFiles::default(),
             after_change: None,
+            limiter: Limiter::new(&Limits::default()),
         }
+    }
+
+    /// Applies `limits` (the hashing pool's size, the rates) instead of the defaults.
+    pub fn with_limits(mut self, limits: &Limits) -> AccountState {
+        self.limiter = Limiter::new(limits);
+        self
+    }
+
+    /// The hashing pool and the rate tables.
+    pub fn limits(&self) -> &Limiter {
+        &self.limiter
     }
 
     /// Runs `action` after every successful password change.
@@ -50,7 +63,7 @@ impl AccountState {
     }
 
     /// Group-committed access to the per-domain mail files.
-    pub fn mail_files(&self) -> &Batcher<DomainFiles> {
+    pub fn mail_files(&self) -> &MailFiles {
         &self.mail_files
     }
 

@@ -15,6 +15,7 @@ use crate::after_change::AfterChangeHook;
 use crate::control::{ActionClient, FileClient};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::privilege::{self, Identity};
 use crate::server::{self, ServerOptions};
 use crate::shutdown::Termination;
@@ -29,6 +30,8 @@ pub struct WorkerConfig {
     pub identity: Identity,
     pub root: PathBuf,
     pub options: ServerOptions,
+    /// The hashing pool's size and the rates.
+    pub limits: Limits,
     /// Ask the supervisor to run the after-change action.
     pub after_change: bool,
 }
@@ -54,7 +57,7 @@ pub fn run(config: WorkerConfig) -> Result<()> {
         [LISTENER_FD, FILES_FD, ACTIONS_FD, LIFELINE_FD].map(inherited);
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| Error::Config(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(async move {
+    let outcome = runtime.block_on(async move {
         let mut termination = Termination::install()?;
         let listener = std::os::unix::net::UnixListener::from(listener?);
         listener.set_nonblocking(true)?;
@@ -65,7 +68,7 @@ pub fn run(config: WorkerConfig) -> Result<()> {
         );
         let locator =
             AccountLocator::resolved(&config.user, config.system_user.clone(), Arc::new(files))?;
-        let mut state = AccountState::new(locator);
+        let mut state = AccountState::new(locator).with_limits(&config.limits);
         let actions = std::os::unix::net::UnixStream::from(actions?);
         if config.after_change {
             actions.set_nonblocking(true)?;
@@ -88,7 +91,11 @@ pub fn run(config: WorkerConfig) -> Result<()> {
         };
         server::run(listener, Arc::new(Engine::new(state)), config.options, stop).await;
         Ok(())
-    })
+    });
+    // Every commit is done (`server::run` waits for them); a hash the drain
+    // stopped is pure CPU and is not waited for.
+    runtime.shutdown_background();
+    outcome
 }
 
 /// Takes the descriptor the supervisor left at `fd`.
