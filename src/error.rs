@@ -342,9 +342,10 @@ mod tests {
     #[test]
     fn limit_texts_are_sentences_with_no_secret() {
         assert_eq!(
-            Error::PasswordTooLong { max: 1024 }.to_string(),
-            "The password cannot be longer than 1,024 bytes."
+            Error::PasswordTooLong { max: 511 }.to_string(),
+            "The password cannot be longer than 511 bytes."
         );
+        assert_eq!(thousands(1024), "1,024");
         assert_eq!(thousands(1_048_576), "1,048,576");
         assert_eq!(thousands(999), "999");
         let limited = Error::RateLimited {

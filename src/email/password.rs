@@ -3,8 +3,12 @@
 //! SHA-512-crypt's cost grows with the square of the password's length (a
 //! 16 KiB password takes over a second, one near the request limit about an
 //! hour), so a password over [`MAX_PASSWORD_BYTES`] is refused before any
-//! hashing. 1 024 bytes is far beyond any password a person or a password
-//! manager makes (those stop at 128 or so) and costs a few milliseconds.
+//! hashing. The limit is libxcrypt's own: its `crypt()` (and so Dovecot,
+//! Exim and `perl -e crypt`) refuses a passphrase of
+//! `CRYPT_MAX_PASSPHRASE_SIZE` (512) bytes or more, so a longer password
+//! could be stored but never used to log in. 511 bytes is far beyond any
+//! password a person or a password manager makes (those stop at 128 or so)
+//! and costs about a millisecond to hash.
 //!
 //! libxcrypt's `crypt()` (and so Dovecot, Exim and `perl -e crypt`) reads the
 //! password as a C string: a NUL ends it, so a password stored with one
@@ -16,8 +20,9 @@
 
 use crate::error::{Error, Result};
 
-/// The longest password accepted, in bytes (UTF-8).
-pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// The longest password accepted, in bytes (UTF-8): libxcrypt's
+/// `CRYPT_MAX_PASSPHRASE_SIZE` less its terminating NUL.
+pub const MAX_PASSWORD_BYTES: usize = 511;
 
 /// Every rule a password must pass before it is hashed or checked: the
 /// length, then the characters. Every function that takes a password calls this.
@@ -65,11 +70,11 @@ mod tests {
         assert!(check(&"a".repeat(MAX_PASSWORD_BYTES)).is_ok());
         assert!(matches!(
             check(&"a".repeat(MAX_PASSWORD_BYTES + 1)),
-            Err(Error::PasswordTooLong { max: 1024 })
+            Err(Error::PasswordTooLong { max: 511 })
         ));
-        // 342 three-byte characters are 1 026 bytes.
-        assert!(check(&"日".repeat(342)).is_err());
-        assert!(check(&"日".repeat(341)).is_ok());
+        // 171 three-byte characters are 513 bytes.
+        assert!(check(&"日".repeat(171)).is_err());
+        assert!(check(&"日".repeat(170)).is_ok());
         // Too long and a control character: the length is the error.
         let both = format!("{}\0", "a".repeat(MAX_PASSWORD_BYTES));
         assert!(matches!(check(&both), Err(Error::PasswordTooLong { .. })));

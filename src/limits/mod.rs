@@ -20,7 +20,7 @@ use rate::{RateKey, RateTable};
 /// Jobs that may wait for a hashing thread. As many as the default
 /// connection cap: each connection has at most one call in flight, so with
 /// default options a burst of legitimate scripts is never told “busy”, and a
-/// job waits at most 256 × a few milliseconds (passwords are at most 1 024
+/// job waits at most 256 × about a millisecond (passwords are at most 511
 /// bytes) divided by the threads. It bounds the queue when
 /// `--max-connections` is raised.
 pub const DEFAULT_HASH_QUEUE: usize = 256;
@@ -116,9 +116,10 @@ fn take(
     caller: Caller,
     mailbox: &MailAddress,
 ) -> Result<()> {
+    // The mailbox first: when both are full, the error names the mailbox.
     let keys = [
-        RateKey::Caller(caller.uid),
         RateKey::Mailbox(mailbox.to_string()),
+        RateKey::Caller(caller.uid),
     ];
     let mut table = table.lock().unwrap_or_else(|p| p.into_inner());
     let limit = table.limit();
