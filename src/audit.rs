@@ -126,14 +126,16 @@ impl AuditLog {
 }
 
 /// `time`, `account` first, then the rest as made.
-fn order(mut line: Map<String, Value>) -> Map<String, Value> {
-    let mut ordered = Map::new();
-    for key in ["time", "account"] {
-        if let Some(v) = line.remove(key) {
-            ordered.insert(key.into(), v);
-        }
-    }
-    ordered.extend(line);
+fn order(line: Map<String, Value>) -> Map<String, Value> {
+    const FIRST: [&str; 2] = ["time", "account"];
+    let mut ordered: Map<String, Value> = FIRST
+        .iter()
+        .filter_map(|key| line.get(*key).map(|v| ((*key).to_owned(), v.clone())))
+        .collect();
+    ordered.extend(
+        line.into_iter()
+            .filter(|(k, _)| !FIRST.contains(&k.as_str())),
+    );
     ordered
 }
 
@@ -162,7 +164,7 @@ impl AuditSink {
 /// name (an API2 call is recorded under the function it wraps).
 pub async fn after_call(
     state: &crate::state::AccountState,
-    caller: (Option<u32>, Option<u32>),
+    caller: crate::api::Caller,
     module: &str,
     func: &str,
     args: Option<&crate::api::Args>,
@@ -175,8 +177,8 @@ pub async fn after_call(
     let text = |key: &str| args.and_then(|a| a.get(key).ok().flatten());
     let record = AuditRecord {
         time: SystemTime::now(),
-        uid: caller.0,
-        pid: caller.1,
+        uid: Some(caller.uid),
+        pid: caller.pid,
         module: module.to_owned(),
         func: func.to_owned(),
         mailbox: named_mailbox(text("email"), text("domain")),

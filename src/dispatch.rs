@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::account::Account;
 use crate::api::email::EmailFunction;
-use crate::api::{api2::Shape, legacy, result, Args, UapiResult};
+use crate::api::{api2::Shape, legacy, result, Args, Caller, UapiResult};
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::protocol::request::{scalar_text, RawArgs};
@@ -98,22 +98,26 @@ impl Function {
 
 /// Runs the UAPI function `module::func` with `args` (as parsed by the
 /// transport: [`Args::from_raw`], [`Args::from_pairs`]; a parse error is
-/// reported like any other) on the account. Never fails: every error
+/// reported like any other) for `caller` on the account. Never fails: every error
 /// becomes a status-0 result, logged (input errors at debug, security
 /// refusals and faults at warn).
 pub async fn uapi(
     state: &AccountState,
+    caller: Caller,
     module: &str,
     func: &str,
     args: Result<Args>,
 ) -> UapiResult {
     let (outcome, args) = match args {
-        Ok(args) => (call(state, module, func, &args).await, Some(args)),
+        Ok(args) => {
+            let args = args.with_caller(caller);
+            (call(state, module, func, &args).await, Some(args))
+        }
         // The names are checked first, as cPanel does.
         Err(e) => (check_names(module, func).and(Err(e)), None),
     };
     let refusal = outcome.as_ref().err().map(ToString::to_string);
-    audit::after_call(state, (None, None), module, func, args.as_ref(), refusal).await;
+    audit::after_call(state, caller, module, func, args.as_ref(), refusal).await;
     match outcome {
         Ok(result) => result,
         Err(e) => {
@@ -139,9 +143,17 @@ async fn call(state: &AccountState, module: &str, func: &str, args: &Args) -> Re
 }
 
 /// Runs the API2 function `module::func` with the raw `args` of a
-/// request; the reply in API2's shape (`cpanelresult`), errors included.
-pub async fn api2(state: &AccountState, module: &str, func: &str, args: RawArgs) -> Value {
-    let checked = check_names(module, func).and_then(|m| Ok((m, Args::from_raw(args)?)));
+/// request made by `caller`; the reply in API2's shape (`cpanelresult`),
+/// errors included.
+pub async fn api2(
+    state: &AccountState,
+    caller: Caller,
+    module: &str,
+    func: &str,
+    args: RawArgs,
+) -> Value {
+    let checked =
+        check_names(module, func).and_then(|m| Ok((m, Args::from_raw(args)?.with_caller(caller))));
     let (module_found, args) = match checked {
         Ok(checked) => checked,
         Err(e) => return result::api2(module, func, Vec::new(), Some(&e.to_string())),
@@ -150,15 +162,7 @@ pub async fn api2(state: &AccountState, module: &str, func: &str, args: RawArgs)
         Some((function, shape)) => {
             let outcome = function.apply(state, &args).await;
             let refusal = outcome.as_ref().err().map(ToString::to_string);
-            audit::after_call(
-                state,
-                (None, None),
-                module,
-                function.name(),
-                Some(&args),
-                refusal,
-            )
-            .await;
+            audit::after_call(state, caller, module, function.name(), Some(&args), refusal).await;
             crate::api::api2::present(module, func, shape, outcome)
         }
         None => {
@@ -383,19 +387,44 @@ mod tests {
         let (_dir, state) = demo_state();
         let errors = |r: UapiResult| (r.status, r.errors);
         assert_eq!(
-            errors(uapi(&state, "Nope", "list_pops", Ok(Args::default())).await),
+            errors(
+                uapi(
+                    &state,
+                    Caller::this_process(),
+                    "Nope",
+                    "list_pops",
+                    Ok(Args::default())
+                )
+                .await
+            ),
             (false, vec![Error::UnknownModule("Nope".into()).to_string()])
         );
         assert_eq!(
-            errors(uapi(&state, "Email", "nope", Ok(Args::default())).await),
+            errors(
+                uapi(
+                    &state,
+                    Caller::this_process(),
+                    "Email",
+                    "nope",
+                    Ok(Args::default())
+                )
+                .await
+            ),
             (false, vec![unknown_function("Email", "nope").to_string()])
         );
         let bad_args = Err(Error::UnknownApiVersion("x".into()));
         assert_eq!(
-            errors(uapi(&state, "Email", "_hidden", bad_args).await).1,
+            errors(uapi(&state, Caller::this_process(), "Email", "_hidden", bad_args).await).1,
             vec![Error::IllegalFunctionName("_hidden".into()).to_string()]
         );
-        let counted = uapi(&state, "Email", "count_pops", Ok(Args::default())).await;
+        let counted = uapi(
+            &state,
+            Caller::this_process(),
+            "Email",
+            "count_pops",
+            Ok(Args::default()),
+        )
+        .await;
         assert!(counted.status, "{:?}", counted.errors);
         assert_eq!(counted.data, serde_json::json!(0));
     }
@@ -403,7 +432,14 @@ mod tests {
     #[tokio::test]
     async fn api2_answers_unknown_names_in_its_shape() {
         let (_dir, state) = demo_state();
-        let reply = api2(&state, "Email", "passwd_pop", RawArgs::None).await;
+        let reply = api2(
+            &state,
+            Caller::this_process(),
+            "Email",
+            "passwd_pop",
+            RawArgs::None,
+        )
+        .await;
         assert_eq!(
             reply,
             result::api2(
@@ -413,7 +449,14 @@ mod tests {
                 Some(&unknown_function("Email", "passwd_pop").to_string())
             )
         );
-        let reply = api2(&state, "Email", "listpops", RawArgs::None).await;
+        let reply = api2(
+            &state,
+            Caller::this_process(),
+            "Email",
+            "listpops",
+            RawArgs::None,
+        )
+        .await;
         assert_eq!(reply["cpanelresult"]["data"][0]["login"], "Main Account");
     }
 }

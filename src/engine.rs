@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::api::{legacy, result, Args};
+use crate::api::{legacy, result, Args, Caller};
 use crate::dispatch::{self, first_text, with_account};
 use crate::error::Error;
 use crate::protocol::request::{Action, ApiVersion, ReqType, Request};
@@ -39,8 +39,8 @@ impl Engine {
         &self.state
     }
 
-    /// Answers one request.
-    pub async fn respond(&self, request: Request) -> Response {
+    /// Answers one request made by `caller`.
+    pub async fn respond(&self, request: Request, caller: Caller) -> Response {
         match request {
             Request::JsonSwitch => Response::Reply(result::json_switch()),
             Request::Shutdown => Response::Close(Some(result::shutdown())),
@@ -51,11 +51,11 @@ impl Engine {
                 Response::Reply(result::text_error("No Valid Command Given."))
             }
             Request::Tag(attributes) => Response::Reply(self.tag(&attributes)),
-            Request::Action(action) => Response::Reply(self.action(action).await),
+            Request::Action(action) => Response::Reply(self.action(action, caller).await),
         }
     }
 
-    async fn action(&self, action: Action) -> Value {
+    async fn action(&self, action: Action, caller: Caller) -> Value {
         let Action {
             reqtype,
             module,
@@ -76,10 +76,12 @@ impl Engine {
                 crate::error::shown(&kind)
             )),
             ReqType::Exec => match apiversion {
-                ApiVersion::Uapi => dispatch::uapi(state, &module, &func, Args::from_raw(args))
-                    .await
-                    .envelope(&module, &func),
-                ApiVersion::Api2 => dispatch::api2(state, &module, &func, args).await,
+                ApiVersion::Uapi => {
+                    dispatch::uapi(state, caller, &module, &func, Args::from_raw(args))
+                        .await
+                        .envelope(&module, &func)
+                }
+                ApiVersion::Api2 => dispatch::api2(state, caller, &module, &func, args).await,
                 ApiVersion::Api1 => dispatch::api1(state, &module, &func, &args),
                 ApiVersion::Unknown(v) => result::text_error(
                     &Error::UnknownApiVersion(crate::error::shown(&v)).to_string(),

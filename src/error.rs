@@ -126,6 +126,23 @@ pub enum Error {
     #[error("You do not have any email accounts configured for “{}”.", shown(.0))]
     NoAccountsForDomain(String),
 
+    // ---- limits on the work one caller may cause (issue 11); all three are
+    // refusals of a request, none a fault of the server ----
+    #[error("The password cannot be longer than {} bytes.", thousands(*.max))]
+    PasswordTooLong { max: usize },
+
+    #[error("The server is busy hashing other passwords; try again in a moment.")]
+    HashingBusy,
+
+    #[error("Too many {what} in the last minute (at most {limit} per minute for {whom}); try again in a minute.")]
+    RateLimited {
+        /// “password checks” or “password changes”.
+        what: &'static str,
+        limit: u32,
+        /// “this user” or the mailbox's address: never a password.
+        whom: String,
+    },
+
     // ---- storage ----
     #[error("The system could not {action} “{}”: {source}", path.display())]
     Storage {
@@ -176,7 +193,12 @@ impl Error {
     /// True for refusals worth a warning although the request is to blame:
     /// a path that leads outside the home is an attempt on other files.
     pub fn is_security_refusal(&self) -> bool {
-        matches!(self, Error::OutsideHome(_))
+        // A caller over its rate may be guessing passwords or burning CPU;
+        // a full hashing queue means someone is loading the server.
+        matches!(
+            self,
+            Error::OutsideHome(_) | Error::RateLimited { .. } | Error::HashingBusy
+        )
     }
 
     /// A copy for each waiter of a batch that failed as a whole. `io::Error`
@@ -220,6 +242,19 @@ fn numerate(items: &[String], one: &'static str, many: &'static str) -> &'static
     } else {
         many
     }
+}
+
+/// `1,024`: cPanel's English number format.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// cPanel's `PasswordIsTooWeak` says "of 100." rather than "of 100 or higher.".
@@ -302,6 +337,33 @@ mod tests {
         assert!(
             matches!(e.duplicate(), Error::OutsideHome(p) if p == std::path::Path::new("etc/example.org"))
         );
+    }
+
+    #[test]
+    fn limit_texts_are_sentences_with_no_secret() {
+        assert_eq!(
+            Error::PasswordTooLong { max: 511 }.to_string(),
+            "The password cannot be longer than 511 bytes."
+        );
+        assert_eq!(thousands(1024), "1,024");
+        assert_eq!(thousands(1_048_576), "1,048,576");
+        assert_eq!(thousands(999), "999");
+        let limited = Error::RateLimited {
+            what: "password checks",
+            limit: 3,
+            whom: "user@example.com".into(),
+        };
+        assert_eq!(
+            limited.to_string(),
+            "Too many password checks in the last minute (at most 3 per minute for user@example.com); try again in a minute."
+        );
+        for e in [
+            limited,
+            Error::HashingBusy,
+            Error::PasswordTooLong { max: 1 },
+        ] {
+            assert!(e.is_input_error(), "{e}");
+        }
     }
 
     #[test]

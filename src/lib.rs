@@ -31,6 +31,8 @@
 //! - [`after_change`]: commands run after a password change.
 //! - [`demo`]: the scratch account of `liveapid demo`; [`shims`]: the PHP and
 //!   Perl shims built in, for `liveapid run`.
+//! - [`limits`]: the hashing pool and the rate tables; [`in_flight`]: the
+//!   mail files with their commits counted, so a shutdown waits for them.
 //! - [`error`]: the one error type.
 
 pub mod account;
@@ -45,6 +47,8 @@ pub mod email;
 pub mod engine;
 pub mod error;
 pub mod home;
+pub mod in_flight;
+pub mod limits;
 pub mod live_script;
 pub mod logging;
 pub mod privilege;

@@ -3,6 +3,11 @@
 //! One connection is one client object in a script: strictly one request,
 //! then one reply (docs/protocol.md §1.3, C14). A bad request gets an error reply and
 //! the connection lives on; a broken frame or EOF ends that connection only.
+//!
+//! Limits: `max_connections` at once (one more is told so and closed at
+//! once), `idle_timeout` between requests, and at shutdown `drain_timeout`
+//! for the running calls, after which they are stopped, though a commit that
+//! has begun always completes ([`crate::in_flight`]).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,11 +16,11 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{broadcast, mpsc, Semaphore};
+use tokio::sync::{broadcast, mpsc, watch, Semaphore};
 use tokio_util::codec::Framed;
 use zeroize::Zeroize;
 
-use crate::api::result;
+use crate::api::{result, Caller};
 use crate::engine::{Engine, Response};
 use crate::error::{Error, Result};
 use crate::protocol::frame::XML_DECLARATION;
@@ -27,8 +32,14 @@ use crate::shutdown::Shutdown;
 pub struct ServerOptions {
     /// The largest request payload accepted (a larger one ends the connection).
     pub max_payload: usize,
-    /// How many connections are served at once; more wait to be accepted.
+    /// How many connections are served at once; one more gets an error
+    /// frame and is closed at once.
     pub max_connections: usize,
+    /// A connection with no complete request for this long is closed
+    /// (between requests only: a running call is never cut).
+    pub idle_timeout: Duration,
+    /// At shutdown, how long running calls may take before they are stopped.
+    pub drain_timeout: Duration,
     /// For calls that take longer than this, the declaration line goes out
     /// at once and a bare LF every interval after, so PHP's read timeout
     /// (60 s by default) never fires (docs/protocol.md C10).
@@ -61,6 +72,8 @@ impl Default for ServerOptions {
         ServerOptions {
             max_payload: crate::protocol::codec::DEFAULT_MAX_PAYLOAD,
             max_connections: 256,
+            idle_timeout: Duration::from_secs(300),
+            drain_timeout: Duration::from_secs(10),
             keepalive: Duration::from_secs(15),
             allowed_uids: allowed_uids(rustix::process::geteuid().as_raw()),
         }
@@ -68,7 +81,9 @@ impl Default for ServerOptions {
 }
 
 /// Serves `listener` until `shutdown` completes, then lets every connection
-/// finish the request it is running and returns.
+/// finish the request it is running, for at most `drain_timeout`: then the
+/// calls still running are stopped. Returns once every connection is done
+/// and every commit that had begun has completed.
 pub async fn run(
     listener: UnixListener,
     engine: Arc<Engine>,
@@ -78,6 +93,8 @@ pub async fn run(
     let (notify_shutdown, _) = broadcast::channel(1);
     // Every handler holds a sender; when all are dropped, all are done.
     let (shutdown_complete_tx, mut shutdown_complete_rx) = mpsc::channel::<()>(1);
+    let (abandon, _) = watch::channel(false);
+    let drain_timeout = options.drain_timeout;
     let mut server = Listener {
         listener,
         engine,
@@ -85,6 +102,7 @@ pub async fn run(
         options,
         notify_shutdown,
         shutdown_complete_tx,
+        abandon,
     };
     tokio::select! {
         () = server.accept_loop() => {}
@@ -93,11 +111,33 @@ pub async fn run(
     let Listener {
         notify_shutdown,
         shutdown_complete_tx,
+        abandon,
+        engine,
         ..
     } = server;
     drop(notify_shutdown);
     drop(shutdown_complete_tx);
-    let _ = shutdown_complete_rx.recv().await;
+    if tokio::time::timeout(drain_timeout, shutdown_complete_rx.recv())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            seconds = drain_timeout.as_secs_f64(),
+            "drain timeout: stopping the calls still running"
+        );
+        let _ = abandon.send(true);
+        let _ = shutdown_complete_rx.recv().await;
+    }
+    // A stopped call's commit, once begun, runs on; the files must not be
+    // left half-renamed, so wait for it (a lock wait is bounded by its timeout).
+    let mail_files = engine.state().mail_files();
+    if mail_files.in_flight() > 0 {
+        tracing::info!(
+            commits = mail_files.in_flight(),
+            "waiting for the commits in flight"
+        );
+    }
+    mail_files.settled().await;
 }
 
 struct Listener {
@@ -108,50 +148,76 @@ struct Listener {
     limit: Arc<Semaphore>,
     notify_shutdown: broadcast::Sender<()>,
     shutdown_complete_tx: mpsc::Sender<()>,
+    /// Set when the drain timed out: every connection stops where it is.
+    abandon: watch::Sender<bool>,
 }
 
 impl Listener {
     async fn accept_loop(&mut self) {
         loop {
-            let Ok(permit) = self.limit.clone().acquire_owned().await else {
-                return;
-            };
             let stream = self.accept().await;
-            if !self.peer_allowed(&stream) {
-                tokio::spawn(refuse(stream));
+            let Some(caller) = self.peer_allowed(&stream) else {
+                tokio::spawn(refuse(stream, FOREIGN_PEER.to_owned()));
                 continue;
-            }
+            };
+            // Accepted first and refused at once: a client over the cap
+            // learns why instead of hanging in the listen backlog.
+            let Ok(permit) = self.limit.clone().try_acquire_owned() else {
+                let max = self.options.max_connections;
+                tracing::warn!(
+                    peer_uid = caller.uid,
+                    peer_pid = caller.pid.unwrap_or(0),
+                    max,
+                    "connection refused: too many connections"
+                );
+                tokio::spawn(refuse(stream, too_many_connections(max)));
+                continue;
+            };
             let mut handler = Handler {
                 framed: Framed::new(stream, LiveApiCodec::new(self.options.max_payload)),
                 engine: self.engine.clone(),
+                caller,
                 keepalive: self.options.keepalive,
+                idle_timeout: self.options.idle_timeout,
                 shutdown: Shutdown::new(self.notify_shutdown.subscribe()),
                 _shutdown_complete: self.shutdown_complete_tx.clone(),
             };
+            let mut abandon = self.abandon.subscribe();
             tokio::spawn(async move {
-                if let Err(e) = handler.run().await {
-                    tracing::debug!(error = %e, "connection ended");
+                tokio::select! {
+                    outcome = handler.run() => {
+                        if let Err(e) = outcome {
+                            tracing::debug!(error = %e, "connection ended");
+                        }
+                    }
+                    _ = abandon.wait_for(|stop| *stop) => {
+                        tracing::warn!(peer_pid = handler.caller.pid.unwrap_or(0), "call stopped: the shutdown drain timed out");
+                    }
                 }
+                drop(handler);
                 drop(permit);
             });
         }
     }
 
-    /// Whether the connecting process's uid may use this account.
-    fn peer_allowed(&self, stream: &UnixStream) -> bool {
+    /// The connecting process, when its uid may use this account.
+    fn peer_allowed(&self, stream: &UnixStream) -> Option<Caller> {
         match stream.peer_cred() {
-            Ok(peer) if self.options.allowed_uids.contains(&peer.uid()) => true,
+            Ok(peer) if self.options.allowed_uids.contains(&peer.uid()) => Some(Caller {
+                uid: peer.uid(),
+                pid: peer.pid().and_then(|p| u32::try_from(p).ok()),
+            }),
             Ok(peer) => {
                 tracing::warn!(
                     peer_uid = peer.uid(),
                     peer_pid = peer.pid().unwrap_or(0),
                     "connection refused: the peer is not this account's user or root"
                 );
-                false
+                None
             }
             Err(e) => {
                 tracing::warn!(error = %e, "connection refused: cannot read the peer's credentials");
-                false
+                None
             }
         }
     }
@@ -173,21 +239,32 @@ impl Listener {
     }
 }
 
+const FOREIGN_PEER: &str =
+    "This LiveAPI socket serves one account; the connecting process's user may not use it.";
+
+fn too_many_connections(max: usize) -> String {
+    format!("This LiveAPI socket already serves its limit of {max} connections (liveapid --max-connections); try again in a moment.")
+}
+
+/// How long a refusal frame may take to go out: a peer that reads nothing
+/// cannot keep a task alive.
+const REFUSAL_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Tells a refused peer why, in one frame, and hangs up. The frame goes out
 /// at once: nothing the peer sends is read.
-async fn refuse(stream: UnixStream) {
-    let reason =
-        "This LiveAPI socket serves one account; the connecting process's user may not use it.";
+async fn refuse(stream: UnixStream, reason: String) {
     let mut framed = Framed::new(stream, LiveApiCodec::new(0));
-    let _ = framed
-        .send(ReplyFrame::new(&result::session_closed(reason)))
-        .await;
+    let frame = ReplyFrame::new(&result::session_closed(&reason));
+    let _ = tokio::time::timeout(REFUSAL_TIMEOUT, framed.send(frame)).await;
 }
 
 struct Handler {
     framed: Framed<UnixStream, LiveApiCodec>,
     engine: Arc<Engine>,
+    /// The peer, from its credentials: the rate limits count per uid.
+    caller: Caller,
     keepalive: Duration,
+    idle_timeout: Duration,
     shutdown: Shutdown,
     _shutdown_complete: mpsc::Sender<()>,
 }
@@ -195,9 +272,21 @@ struct Handler {
 impl Handler {
     async fn run(&mut self) -> Result<()> {
         while !self.shutdown.is_shutdown() {
+            // Restarted after every reply: the time a complete request may take to arrive.
+            let idle = tokio::time::sleep(self.idle_timeout);
             let next = tokio::select! {
                 next = self.framed.next() => next,
                 () = self.shutdown.recv() => return Ok(()),
+                () = idle => {
+                    tracing::debug!(peer_pid = self.caller.pid.unwrap_or(0), "idle connection closed");
+                    let reason = format!(
+                        "The connection had no request for {} seconds (liveapid --idle-timeout) and is closed.",
+                        self.idle_timeout.as_secs_f64()
+                    );
+                    let frame = ReplyFrame::new(&result::session_closed(&reason));
+                    let _ = tokio::time::timeout(REFUSAL_TIMEOUT, self.framed.send(frame)).await;
+                    return Ok(());
+                }
             };
             let mut payload = match next {
                 None => return Ok(()), // EOF: the client is done
@@ -237,7 +326,7 @@ impl Handler {
     /// Runs the request, sending keep-alive bytes while it takes long.
     /// Also says whether the declaration line already went out.
     async fn respond(&mut self, request: Request) -> Result<(Response, bool)> {
-        let work = self.engine.respond(request);
+        let work = self.engine.respond(request, self.caller);
         tokio::pin!(work);
         let mut ticks =
             tokio::time::interval_at(tokio::time::Instant::now() + self.keepalive, self.keepalive);

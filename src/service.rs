@@ -13,6 +13,7 @@ use crate::after_change::{AfterChange, AfterChangeHook};
 use crate::audit::{AuditLog, AuditSink};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::privilege::Identity;
 use crate::server::{self, allowed_uids, ServerOptions};
 use crate::shutdown::Termination;
@@ -36,6 +37,8 @@ pub struct ServeConfig {
     pub options: ServerOptions,
     /// The same limits as command-line arguments, for the workers.
     pub worker_args: Vec<String>,
+    /// The hashing pool's size and the rates, for an account served here.
+    pub limits: Limits,
     pub after_change: Option<AfterChange>,
     /// `--audit-log`: one JSON line per state-changing or refused call.
     pub audit_log: Option<PathBuf>,
@@ -83,6 +86,7 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
             None => None,
         };
         let state = AccountState::new(locator)
+            .with_limits(&config.limits)
             .with_after_change(config.after_change.map(AfterChangeHook::Local))
             .with_audit(audit);
         let engine = Engine::new(state);
@@ -131,7 +135,16 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
         .as_deref()
         .map(AuditLog::open)
         .transpose()?;
-    supervisor::run(supervised, config.after_change, audit, termination.recv()).await;
+    // A worker drains for --drain-timeout, then waits for its commits.
+    let stop_timeout = config.options.drain_timeout + supervisor::STOP_MARGIN;
+    supervisor::run(
+        supervised,
+        config.after_change,
+        audit,
+        termination.recv(),
+        stop_timeout,
+    )
+    .await;
     Ok(())
 }
 

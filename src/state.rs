@@ -10,16 +10,17 @@ use crate::after_change::AfterChangeHook;
 use crate::audit::AuditSink;
 use crate::email::MailAddress;
 use crate::error::Result;
-use crate::home::Batcher;
-use crate::home::DomainFiles;
+use crate::in_flight::MailFiles;
+use crate::limits::{Limiter, Limits};
 
 /// The state of one cPanel account that the API functions act on.
 pub struct AccountState {
     locator: AccountLocator,
-    mail_files: Batcher<DomainFiles>,
+    mail_files: MailFiles,
     after_change: Option<AfterChangeHook>,
     /// Where audit lines go (`--audit-log`), if anywhere.
     audit: Option<AuditSink>,
+    limiter: Limiter,
 }
 
 impl AccountState {
@@ -27,9 +28,10 @@ impl AccountState {
     pub fn new(locator: AccountLocator) -> AccountState {
         AccountState {
             locator,
-            mail_files: Batcher::default(),
+            mail_files: MailFiles::default(),
             after_change: None,
             audit: None,
+            limiter: Limiter::new(&Limits::default()),
         }
     }
 
@@ -42,6 +44,17 @@ impl AccountState {
     /// The audit log's sink, if there is one.
     pub fn audit(&self) -> Option<&AuditSink> {
         self.audit.as_ref()
+    }
+
+    /// Applies `limits` (the hashing pool's size, the rates) instead of the defaults.
+    pub fn with_limits(mut self, limits: &Limits) -> AccountState {
+        self.limiter = Limiter::new(limits);
+        self
+    }
+
+    /// The hashing pool and the rate tables.
+    pub fn limits(&self) -> &Limiter {
+        &self.limiter
     }
 
     /// Runs `action` after every successful password change.
@@ -65,7 +78,7 @@ impl AccountState {
     }
 
     /// Group-committed access to the per-domain mail files.
-    pub fn mail_files(&self) -> &Batcher<DomainFiles> {
+    pub fn mail_files(&self) -> &MailFiles {
         &self.mail_files
     }
 

@@ -16,6 +16,7 @@ use crate::audit::AuditSink;
 use crate::control::{ActionClient, FileClient};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::privilege::{self, Identity};
 use crate::server::{self, ServerOptions};
 use crate::shutdown::Termination;
@@ -30,6 +31,8 @@ pub struct WorkerConfig {
     pub identity: Identity,
     pub root: PathBuf,
     pub options: ServerOptions,
+    /// The hashing pool's size and the rates.
+    pub limits: Limits,
     /// Ask the supervisor to run the after-change action.
     pub after_change: bool,
     /// Send audit lines to the supervisor.
@@ -57,7 +60,7 @@ pub fn run(config: WorkerConfig) -> Result<()> {
         [LISTENER_FD, FILES_FD, ACTIONS_FD, LIFELINE_FD].map(inherited);
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| Error::Config(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(async move {
+    let outcome = runtime.block_on(async move {
         let mut termination = Termination::install()?;
         let listener = std::os::unix::net::UnixListener::from(listener?);
         listener.set_nonblocking(true)?;
@@ -68,7 +71,7 @@ pub fn run(config: WorkerConfig) -> Result<()> {
         );
         let locator =
             AccountLocator::resolved(&config.user, config.system_user.clone(), Arc::new(files))?;
-        let mut state = AccountState::new(locator);
+        let mut state = AccountState::new(locator).with_limits(&config.limits);
         if config.after_change || config.audit {
             let actions = std::os::unix::net::UnixStream::from(actions?);
             actions.set_nonblocking(true)?;
@@ -98,7 +101,11 @@ pub fn run(config: WorkerConfig) -> Result<()> {
         };
         server::run(listener, Arc::new(Engine::new(state)), config.options, stop).await;
         Ok(())
-    })
+    });
+    // Every commit is done (`server::run` waits for them); a hash the drain
+    // stopped is pure CPU and is not waited for.
+    runtime.shutdown_background();
+    outcome
 }
 
 /// Takes the descriptor the supervisor left at `fd`.

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
+use super::Caller;
 use crate::error::{Error, Result};
 use crate::protocol::request::{scalar_text, RawArgs};
 
@@ -20,9 +21,23 @@ enum ArgValue {
 #[derive(Debug, Default)]
 pub struct Args {
     values: Vec<(String, ArgValue)>,
+    /// Who made the call (set by the dispatcher; the rate limits count it).
+    caller: Caller,
 }
 
 impl Args {
+    /// The same arguments, made by `caller`.
+    #[must_use]
+    pub fn with_caller(mut self, caller: Caller) -> Args {
+        self.caller = caller;
+        self
+    }
+
+    /// Who made the call.
+    pub fn caller(&self) -> Caller {
+        self.caller
+    }
+
     /// The arguments of a UAPI or API2 call, which must be an object (or
     /// absent). Scalars become text: `true` → `1`, `false` → `0`, null → empty.
     ///
@@ -57,7 +72,10 @@ impl Args {
                 (name, value)
             })
             .collect();
-        Args { values }
+        Args {
+            values,
+            ..Args::default()
+        }
     }
 
     /// Builds arguments from `key=value` pairs (the `uapi` command line, tests).

@@ -7,10 +7,12 @@
 
 pub mod api2;
 pub mod args;
+pub mod caller;
 pub mod email;
 pub mod functions;
 pub mod legacy;
 pub mod result;
 
 pub use args::Args;
+pub use caller::Caller;
 pub use result::UapiResult;

@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use liveapid::account::AccountLocator;
 use liveapid::account::SystemUser;
 use liveapid::after_change::AfterChange;
+use liveapid::limits::{self, Limits};
 use liveapid::live_script::{self, Target};
 use liveapid::privilege::Identity;
 use liveapid::server::{self, ServerOptions};
@@ -137,9 +138,29 @@ struct ServerArgs {
     /// Largest request accepted, in bytes; a larger one ends its connection.
     #[arg(long, default_value_t = 1 << 20)]
     max_request_bytes: usize,
-    /// Connections served at once.
+    /// Connections served at once; one more is told so and closed at once.
     #[arg(long, default_value_t = 256)]
     max_connections: usize,
+    /// Seconds a connection may wait between requests before it is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 300.0)]
+    idle_timeout: f64,
+    /// Seconds running calls may take after SIGTERM before they are stopped
+    /// (a commit that has begun still completes).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    drain_timeout: f64,
+    /// verify_password calls per minute, per caller uid and per mailbox (0: unlimited).
+    #[arg(long, value_name = "N", default_value_t = limits::DEFAULT_RATE_PER_MINUTE)]
+    verify_rate: u32,
+    /// Password changes (passwd_pop, add_pop with a password) per minute,
+    /// per caller uid and per mailbox (0: unlimited).
+    #[arg(long, value_name = "N", default_value_t = limits::DEFAULT_RATE_PER_MINUTE)]
+    change_rate: u32,
+    /// Passwords hashed at once [default: 0, one per core].
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    hash_threads: usize,
+    /// Hashes that may wait for a thread; one more is answered "busy".
+    #[arg(long, value_name = "N", default_value_t = limits::DEFAULT_HASH_QUEUE)]
+    hash_queue: usize,
     /// Seconds before a slow call starts sending keep-alive newlines.
     #[arg(long, default_value_t = 15.0)]
     keepalive_secs: f64,
@@ -180,7 +201,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(command)) {
+    let outcome = runtime.block_on(run(command));
+    // By now the server has waited for every commit; what may still run is
+    // a hash whose call the drain stopped: pure CPU, so it is not waited for.
+    runtime.shutdown_background();
+    match outcome {
         Ok(code) => code,
         Err(e) => {
             eprintln!("liveapid: {e}");
@@ -207,6 +232,7 @@ fn run_worker(args: WorkerArgs) -> Result<()> {
         identity: Identity { uid, gid, groups },
         root,
         options: server.options(uid)?,
+        limits: server.limits(),
         after_change: after_change_via_supervisor,
         audit: audit_via_supervisor,
     })
@@ -235,6 +261,7 @@ async fn run(command: Command) -> Result<ExitCode> {
                 socket_dir,
                 options: server.options(rustix::process::geteuid().as_raw())?,
                 worker_args: server.worker_args(),
+                limits: server.limits(),
                 after_change: server.after_change()?,
                 audit_log: server.audit_log.clone(),
             };
@@ -257,6 +284,8 @@ impl ServerArgs {
         Ok(ServerOptions {
             max_payload: self.max_request_bytes,
             max_connections: self.max_connections.max(1),
+            idle_timeout: seconds("--idle-timeout", self.idle_timeout)?,
+            drain_timeout: seconds("--drain-timeout", self.drain_timeout)?,
             keepalive: seconds("--keepalive-secs", self.keepalive_secs)?,
             allowed_uids: server::allowed_uids(uid),
         })
@@ -272,7 +301,29 @@ impl ServerArgs {
             self.max_connections.to_string(),
             "--keepalive-secs".into(),
             self.keepalive_secs.to_string(),
+            "--idle-timeout".into(),
+            self.idle_timeout.to_string(),
+            "--drain-timeout".into(),
+            self.drain_timeout.to_string(),
+            "--verify-rate".into(),
+            self.verify_rate.to_string(),
+            "--change-rate".into(),
+            self.change_rate.to_string(),
+            "--hash-threads".into(),
+            self.hash_threads.to_string(),
+            "--hash-queue".into(),
+            self.hash_queue.to_string(),
         ]
+    }
+
+    /// The per-account limits: the hashing pool and the rates.
+    fn limits(&self) -> Limits {
+        Limits {
+            hash_threads: self.hash_threads,
+            hash_queue: self.hash_queue,
+            verify_rate: self.verify_rate,
+            change_rate: self.change_rate,
+        }
     }
 
     fn after_change(&self) -> Result<Option<AfterChange>> {

@@ -79,7 +79,8 @@ pub async fn run(invocation: Invocation) -> Result<Value> {
     };
     let state = AccountState::new(locator).with_audit(audit);
     let args = Args::from_raw(RawArgs::Object(invocation.args));
-    let result = dispatch::uapi(&state, &invocation.module, &invocation.func, args).await;
+    let caller = crate::api::Caller::this_process();
+    let result = dispatch::uapi(&state, caller, &invocation.module, &invocation.func, args).await;
     Ok(result.envelope(&invocation.module, &invocation.func))
 }
 

@@ -1,7 +1,8 @@
 //! The root part of a multi-account daemon: it binds the sockets, starts
 //! one unprivileged worker per account, restarts a worker that dies, runs
 //! the operator's after-change action for the workers, and on SIGTERM
-//! passes the signal on and waits for every worker to drain.
+//! passes the signal on and waits for every worker to drain, for a bounded
+//! time.
 //!
 //! It never opens a file under a home and never parses a customer's UAPI
 //! arguments: all of that happens in the worker, as the account's user.
@@ -46,14 +47,21 @@ const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// A worker that ran this long before dying starts again at once.
 const STABLE_RUN: Duration = Duration::from_secs(60);
+/// What a stopping worker gets beyond its drain timeout before SIGKILL: time
+/// for the commits in flight (each bounded by the lock timeout and a few
+/// renames) and for its exit. SIGKILL is the backstop for a worker that is
+/// stuck; a healthy one exits well within it.
+pub const STOP_MARGIN: Duration = Duration::from_secs(20);
 
 /// Supervises `accounts` until `stop` completes, then stops every worker
-/// (SIGTERM: each finishes its running calls) and returns once all exited.
+/// (SIGTERM: each finishes its running calls) and returns once all exited;
+/// a worker still running `stop_timeout` after SIGTERM is killed.
 pub async fn run(
     accounts: Vec<Supervised>,
     after_change: Option<AfterChange>,
     audit: Option<AuditLog>,
     stop: impl Future,
+    stop_timeout: Duration,
 ) {
     let after_change = after_change.map(Arc::new);
     let audit = audit.map(Arc::new);
@@ -68,6 +76,7 @@ pub async fn run(
             after_change,
             audit,
             stop_rx,
+            stop_timeout,
         )));
     }
     stop.await;
@@ -84,6 +93,7 @@ async fn supervise(
     after_change: Option<Arc<AfterChange>>,
     audit: Option<Arc<AuditLog>>,
     mut stop: watch::Receiver<bool>,
+    stop_timeout: Duration,
 ) {
     let user = account.spec.user.clone();
     let locator = Arc::new(account.locator);
@@ -111,7 +121,19 @@ async fn supervise(
                     Some(status) => status,
                     None => {
                         terminate(&child);
-                        let status = child.wait().await;
+                        let status = match tokio::time::timeout(stop_timeout, child.wait()).await {
+                            Ok(status) => status,
+                            Err(_) => {
+                                tracing::error!(
+                                    user,
+                                    pid,
+                                    seconds = stop_timeout.as_secs_f64(),
+                                    "worker did not stop in time; killing it"
+                                );
+                                let _ = child.start_kill();
+                                child.wait().await
+                            }
+                        };
                         tracing::info!(user, pid, status = ?status.as_ref().ok(), "worker stopped");
                         channels.abort();
                         return;

@@ -67,9 +67,18 @@ impl PrivateWorker {
             restart: false,
         };
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(super::run(vec![supervised], after_change, audit, async {
-            let _ = stopped.await;
-        }));
+        // The worker runs with the default options (no `server_args`).
+        let stop_timeout =
+            crate::server::ServerOptions::default().drain_timeout + super::STOP_MARGIN;
+        let task = tokio::spawn(super::run(
+            vec![supervised],
+            after_change,
+            audit,
+            async {
+                let _ = stopped.await;
+            },
+            stop_timeout,
+        ));
         Ok(PrivateWorker {
             socket: path,
             stop: Some(stop),

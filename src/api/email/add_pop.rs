@@ -44,7 +44,7 @@ pub async fn add_pop(state: &AccountState, args: &Args) -> Result<UapiResult> {
         (None, None) => return Err(Error::NoPasswordOrHash),
         (None, Some(h)) if hash::is_supported_hash(h) => h.to_owned(),
         (None, Some(_)) => return Err(Error::InvalidPasswordHash),
-        (Some(p), None) => common::hash_new_password(&account, p).await?,
+        (Some(p), None) => common::hash_new_password(state, args, &account, &address, p).await?,
     };
     if let Some(max) = account.max_mailboxes {
         // A quick look first, so that a refused add makes no directory;

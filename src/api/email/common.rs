@@ -19,25 +19,34 @@ pub(super) fn address(state: &AccountState, args: &Args) -> Result<(Account, Mai
     Ok((account, address))
 }
 
-/// Runs CPU-heavy work (hashing takes about a millisecond) off the I/O threads.
+/// Runs CPU-heavy work (hashing takes a few milliseconds) off the I/O
+/// threads, on the account's bounded hashing pool.
 pub(super) async fn off_thread<T: Send + 'static>(
+    state: &AccountState,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))
+    state.limits().hash(work).await
 }
 
-/// The `$6$` hash of a new password, once it reaches the server's minimum
-/// strength.
-pub(super) async fn hash_new_password(account: &Account, password: &str) -> Result<String> {
-    password::check_characters(password)?;
+/// The `$6$` hash of a new password for `address`, once it passes the
+/// password rules and reaches the server's minimum strength, and the
+/// caller is within its change rate (checked in that order, so a refused
+/// password is not counted).
+pub(super) async fn hash_new_password(
+    state: &AccountState,
+    args: &Args,
+    account: &Account,
+    address: &MailAddress,
+    password: &str,
+) -> Result<String> {
+    password::check(password)?;
     let required = account.config.min_mailbox_strength;
     if strength::strength(password.as_bytes()) < required {
         return Err(Error::WeakPassword(required));
     }
+    state.limits().count_change(args.caller(), address)?;
     let password = Zeroizing::new(password.to_owned());
-    off_thread(move || hash::hash_password(password.as_bytes())).await?
+    off_thread(state, move || hash::hash_password(password.as_bytes())).await?
 }
 
 /// The owner for new directories: the account's user when we run as root,

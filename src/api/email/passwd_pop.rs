@@ -27,7 +27,7 @@ pub async fn passwd_pop(state: &AccountState, args: &Args) -> Result<UapiResult>
     args.require(&["email", "password"])?;
     let (account, address) = common::address(state, args)?;
     let password = args.get("password")?.unwrap_or_default();
-    let new_hash = common::hash_new_password(&account, password).await?;
+    let new_hash = common::hash_new_password(state, args, &account, &address, password).await?;
     let changed = address.clone();
     state
         .mail_files()

@@ -19,8 +19,9 @@ use crate::error::{Error, Result};
 /// stored hash of a scheme liveapid cannot check.
 pub async fn verify_password(state: &AccountState, args: &Args) -> Result<UapiResult> {
     args.require(&["email", "password"])?;
-    password::check_characters(args.get("password")?.unwrap_or_default())?;
+    password::check(args.get("password")?.unwrap_or_default())?;
     let (account, address) = common::address(state, args)?;
+    state.limits().count_verify(args.caller(), &address)?;
     let record = common::record(state, &account, &address).await?;
     let stored = record.stored_hash.clone().unwrap_or_default();
     if record.login_suspended() {
@@ -28,7 +29,8 @@ pub async fn verify_password(state: &AccountState, args: &Args) -> Result<UapiRe
     }
     let password = Zeroizing::new(args.get("password")?.unwrap_or_default().to_owned());
     let verdict =
-        common::off_thread(move || hash::verify_password(password.as_bytes(), &stored)).await?;
+        common::off_thread(state, move || hash::verify_password(password.as_bytes(), &stored))
+            .await?;
     match verdict {
         Some(ok) => Ok(UapiResult::success(json!(u8::from(ok)))),
         None => Err(Error::UnsupportedHashScheme(address.to_string())),

@@ -1,0 +1,136 @@
+//! Bounds on the work any one caller can make the server do (issue 11):
+//! hashing runs on a small pool with a bounded queue ([`hash_pool`]), and
+//! password checks and changes are counted per caller and per mailbox
+//! ([`rate`]). The password length rule is with the other password rules
+//! in [`crate::email::password`]; connection limits are the server's
+//! ([`crate::server::ServerOptions`]).
+
+pub mod hash_pool;
+pub mod rate;
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use crate::api::Caller;
+use crate::email::MailAddress;
+use crate::error::{Error, Result};
+use hash_pool::HashPool;
+use rate::{RateKey, RateTable};
+
+/// Jobs that may wait for a hashing thread. As many as the default
+/// connection cap: each connection has at most one call in flight, so with
+/// default options a burst of legitimate scripts is never told “busy”, and a
+/// job waits at most 256 × about a millisecond (passwords are at most 511
+/// bytes) divided by the threads. It bounds the queue when
+/// `--max-connections` is raised.
+pub const DEFAULT_HASH_QUEUE: usize = 256;
+
+/// Password checks, and password changes, per minute for one caller uid and
+/// for one mailbox. A panel or a script acting for a person makes a few; 60
+/// a minute per mailbox is a brute-force rate of one guess a second, and per
+/// uid it leaves room for a bulk script (50 mailboxes at once) without letting
+/// it keep every core hashing.
+pub const DEFAULT_RATE_PER_MINUTE: u32 = 60;
+
+/// The limits of one account's server (the flags of `liveapid serve`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Hashes computed at once; 0 means one per core.
+    pub hash_threads: usize,
+    /// Hashes that may wait beyond those; one more is answered “busy”.
+    pub hash_queue: usize,
+    /// `verify_password` calls per minute, per caller uid and per mailbox; 0 = unlimited.
+    pub verify_rate: u32,
+    /// Password changes (`passwd_pop`, `add_pop` with a password) per
+    /// minute, per caller uid and per mailbox; 0 = unlimited.
+    pub change_rate: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            hash_threads: 0,
+            hash_queue: DEFAULT_HASH_QUEUE,
+            verify_rate: DEFAULT_RATE_PER_MINUTE,
+            change_rate: DEFAULT_RATE_PER_MINUTE,
+        }
+    }
+}
+
+/// The limits in force for one account: the hashing pool and the rate tables.
+#[derive(Debug)]
+pub struct Limiter {
+    hashing: HashPool,
+    verifies: Mutex<RateTable>,
+    changes: Mutex<RateTable>,
+}
+
+impl Limiter {
+    pub fn new(limits: &Limits) -> Limiter {
+        let threads = match limits.hash_threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        Limiter {
+            hashing: HashPool::new(threads, limits.hash_queue),
+            verifies: Mutex::new(RateTable::new(limits.verify_rate)),
+            changes: Mutex::new(RateTable::new(limits.change_rate)),
+        }
+    }
+
+    /// Runs CPU-heavy work (a hash) on the pool.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::HashingBusy`] when the queue is full.
+    pub async fn hash<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T> {
+        self.hashing.run(work).await
+    }
+
+    /// Counts one password check of `mailbox` by `caller`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RateLimited`] when either is over `--verify-rate`; the check
+    /// is then not counted.
+    pub fn count_verify(&self, caller: Caller, mailbox: &MailAddress) -> Result<()> {
+        take(&self.verifies, "password checks", caller, mailbox)
+    }
+
+    /// Counts one password change of `mailbox` by `caller`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RateLimited`] when either is over `--change-rate`.
+    pub fn count_change(&self, caller: Caller, mailbox: &MailAddress) -> Result<()> {
+        take(&self.changes, "password changes", caller, mailbox)
+    }
+}
+
+fn take(
+    table: &Mutex<RateTable>,
+    what: &'static str,
+    caller: Caller,
+    mailbox: &MailAddress,
+) -> Result<()> {
+    // The mailbox first: when both are full, the error names the mailbox.
+    let keys = [
+        RateKey::Mailbox(mailbox.to_string()),
+        RateKey::Caller(caller.uid),
+    ];
+    let mut table = table.lock().unwrap_or_else(|p| p.into_inner());
+    let limit = table.limit();
+    table
+        .take(&keys, Instant::now())
+        .map_err(|full| Error::RateLimited {
+            what,
+            limit,
+            whom: match full {
+                RateKey::Caller(uid) => format!("the calling user (uid {uid})"),
+                RateKey::Mailbox(address) => address.clone(),
+            },
+        })
+}
