@@ -496,3 +496,34 @@ fn no_password_ever_reaches_the_daemons_output() {
         assert!(!output.contains(s), "password {s:?} in output:\n{output}");
     }
 }
+
+#[test]
+fn a_password_rated_exactly_the_minimum_is_accepted() {
+    // "12345luggage" rates exactly 63: the minimum is inclusive.
+    let account = ScratchAccount::new(&[]);
+    let daemon = Daemon::serve(&account, &[]);
+    let mut client = daemon.connect();
+    account.set_min_strength(64);
+    let before = account.snapshot();
+    let reply = client.uapi(
+        "Email",
+        "passwd_pop",
+        json!({"email": "user", "password": "12345luggage"}),
+    );
+    assert_eq!(
+        status_and_errors(&reply),
+        (0, vec!["The given password is too weak. Please enter a password with a strength rating of 64 or higher.".to_owned()])
+    );
+    assert_eq!(account.snapshot(), before);
+    account.set_min_strength(63);
+    let reply = client.uapi(
+        "Email",
+        "passwd_pop",
+        json!({"email": "user", "password": "12345luggage"}),
+    );
+    assert_eq!(status_and_errors(&reply), (1, vec![]));
+    assert!(libxcrypt_verifies(
+        "12345luggage",
+        &account.hash_of("user", "example.com")
+    ));
+}

@@ -44,7 +44,8 @@
  *  - Reads have an idle timeout (default: the `default_socket_timeout` ini
  *    value, see set_timeout()). It throws instead of returning stale data.
  *  - The debug log never contains the value of an argument whose name
- *    contains "pass" (password, oldpass, ...).
+ *    contains "pass", "secret" or "token" (password, oldpass, password_hash,
+ *    api_token, ...).
  *
  * @category  Cpanel
  * @package   CPANEL
@@ -241,7 +242,7 @@ class CPANEL
      * Enable or disable the debug log.
      *
      * Level 1 logs every request and every raw reply, with the values of JSON
-     * members whose name contains "pass" replaced by "[redacted]". The log is LIVEPHP_DEBUG_LOG when that constant is
+     * members whose name contains "pass", "secret" or "token" replaced by "[redacted]". The log is LIVEPHP_DEBUG_LOG when that constant is
      * defined, otherwise ~/.cpanel/livephp.log.<random> (created mode 0600).
      *
      * @param int|string $debug_level 0 (off) or 1 (log socket traffic)
@@ -1244,7 +1245,7 @@ class CPANEL
     }
 
     /**
-     * Hide the values of JSON members whose name contains "pass" (for the debug log).
+     * Hide the values of JSON members whose name contains "pass", "secret" or "token" (for the debug log).
      *
      * Applied to requests and replies alike (an engine may echo arguments).
      * Positional API1 arguments have no names and cannot be recognised.
@@ -1256,7 +1257,7 @@ class CPANEL
     private static function redactSecrets($text)
     {
         $redacted = preg_replace(
-            '/("[^"\\\\]*pass[^"\\\\]*"\s*:\s*)(?:"(?:[^"\\\\]|\\\\.)*"|\[[^\]]*\]|\{[^}]*\}|[^,}\]\s]+)/i',
+            '/("[^"\\\\]*(?:pass|secret|token)[^"\\\\]*"\s*:\s*)(?:"(?:[^"\\\\]|\\\\.)*"|\[[^\]]*\]|\{[^}]*\}|[^,}\]\s]+)/i',
             '$1"[redacted]"',
             $text
         );

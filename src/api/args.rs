@@ -1,6 +1,8 @@
 //! UAPI and API2 arguments: named text values, with cPanel's missing/empty
 //! checks. Every value is wiped from memory when the arguments are dropped,
-//! because one of them is usually a password.
+//! and never shown by `Debug`, because one of them is usually a password.
+
+use std::fmt;
 
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
@@ -8,9 +10,9 @@ use zeroize::Zeroizing;
 use super::Caller;
 use crate::error::{Error, Result};
 use crate::protocol::request::{scalar_text, RawArgs};
+use crate::protocol::secrets::{wipe, Redacted};
 
 /// One argument's value(s).
-#[derive(Debug)]
 enum ArgValue {
     One(Zeroizing<String>),
     /// A JSON array: a multi-valued parameter.
@@ -18,11 +20,22 @@ enum ArgValue {
 }
 
 /// Named arguments in arrival order.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Args {
     values: Vec<(String, ArgValue)>,
     /// Who made the call (set by the dispatcher; the rate limits count it).
     caller: Caller,
+}
+
+/// Names only: `Args { email: <redacted>, password: <redacted> }`.
+impl fmt::Debug for Args {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (name, _) in &self.values {
+            map.entry(name, &Redacted);
+        }
+        map.finish()
+    }
 }
 
 impl Args {
@@ -46,10 +59,11 @@ impl Args {
     /// [`Error::ArgumentsNotObject`] for a list or a bare value: a PHP array
     /// with keys 0..n arrives as a JSON list, and guessing names for it
     /// would be worse than saying so.
-    pub fn from_raw(raw: RawArgs) -> Result<Args> {
-        match raw {
+    pub fn from_raw(mut raw: RawArgs) -> Result<Args> {
+        // Taken, not moved: `raw` wipes whatever is left of it when dropped.
+        match &mut raw {
             RawArgs::None => Ok(Args::default()),
-            RawArgs::Object(map) => Ok(Args::from_object(map)),
+            RawArgs::Object(map) => Ok(Args::from_object(std::mem::take(map))),
             RawArgs::Array(_) | RawArgs::String(_) | RawArgs::Scalar(_) => {
                 Err(Error::ArgumentsNotObject)
             }
@@ -168,10 +182,15 @@ impl Args {
     }
 }
 
+/// The value as text; a nested object or list (which has none) is wiped.
 fn into_text(value: Value) -> String {
     match value {
         Value::String(s) => s,
-        other => scalar_text(Some(&other)),
+        mut other => {
+            let text = scalar_text(Some(&other));
+            wipe(&mut other);
+            text
+        }
     }
 }
 
@@ -228,6 +247,28 @@ mod tests {
             Err(Error::ArgumentsNotObject)
         ));
         assert!(Args::from_raw(RawArgs::None).unwrap().require(&[]).is_ok());
+    }
+
+    #[test]
+    fn debug_output_shows_names_never_values() {
+        let secret = "Sup3r-Secret-Pw";
+        let a = args(
+            json!({"email": "user", "password": secret, "pass": secret, "secret": secret,
+                            "token": secret, "password_hash": secret, "list": [secret, secret]}),
+        );
+        let b = Args::from_pairs([("password", secret), ("password", secret)]);
+        for shown in [format!("{a:?}"), format!("{a:#?}"), format!("{b:?}")] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert_eq!(
+            format!(
+                "{:?}",
+                Args::from_pairs([("email", "user"), ("password", secret)])
+            ),
+            r#"{"email": <redacted>, "password": <redacted>}"#
+        );
+        let refused = Args::from_raw(RawArgs::String(secret.into())).unwrap_err();
+        assert!(!format!("{refused:?}").contains(secret));
     }
 
     #[test]

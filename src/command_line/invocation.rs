@@ -22,8 +22,9 @@ use crate::protocol::{client, RawArgs};
 use crate::state::AccountState;
 use crate::supervisor::PrivateWorker;
 
-/// What the command line asked for.
-#[derive(Debug, Clone)]
+/// What the command line asked for. `Debug` shows the argument names, not
+/// their values (one is usually a password).
+#[derive(Clone)]
 pub struct Invocation {
     /// `--user`: required for root, else the caller's own account.
     pub user: Option<String>,
@@ -34,6 +35,19 @@ pub struct Invocation {
     pub args: Map<String, Value>,
     /// `--audit-log`: the same audit lines a daemon writes.
     pub audit_log: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Invocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Invocation")
+            .field("user", &self.user)
+            .field("home", &self.home)
+            .field("root", &self.root)
+            .field("module", &self.module)
+            .field("func", &self.func)
+            .field("args", &self.args.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 /// Runs the call; the UAPI envelope (`apiversion`, `func`, `module`,
@@ -99,8 +113,14 @@ async fn in_worker(locator: AccountLocator, invocation: Invocation) -> Result<Va
     let Invocation {
         module, func, args, ..
     } = invocation;
-    let call =
-        tokio::task::spawn_blocking(move || client::uapi_call(&socket, &module, &func, &args));
+    // Held as `RawArgs` so that the values are wiped when the call is done.
+    let args = RawArgs::Object(args);
+    let call = tokio::task::spawn_blocking(move || {
+        let RawArgs::Object(map) = &args else {
+            unreachable!("built as an object just above")
+        };
+        client::uapi_call(&socket, &module, &func, map)
+    });
     let reply = tokio::select! {
         reply = call => reply.map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?,
         () = worker.exited() => {

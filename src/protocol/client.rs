@@ -7,7 +7,9 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 use serde_json::{json, Map, Value};
+use zeroize::Zeroizing;
 
+use super::secrets::wipe;
 use crate::error::{Error, Result};
 
 /// The most reply bytes read; a worker's replies are far smaller (cpanelgo
@@ -35,9 +37,13 @@ pub fn uapi_call(
     // A slow call sends keep-alive bytes far more often than this; silence
     // this long means the other end is stuck.
     stream.set_read_timeout(Some(READ_TIMEOUT))?;
-    let action = json!({"module": module, "reqtype": "exec", "func": func, "apiversion": "uapi", "args": args});
-    let payload = format!("<cpanelaction>{action}</cpanelaction>");
-    let mut request = format!("{}\n", payload.len()).into_bytes();
+    // Every copy of the arguments (usually with a password) is wiped.
+    let mut action = json!({"module": module, "reqtype": "exec", "func": func, "apiversion": "uapi", "args": args});
+    let payload = Zeroizing::new(format!("<cpanelaction>{action}</cpanelaction>"));
+    wipe(&mut action);
+    // Sized up front: a growing buffer would leave a copy behind when it moves.
+    let mut request = Zeroizing::new(Vec::with_capacity(payload.len() + 24));
+    request.extend_from_slice(format!("{}\n", payload.len()).as_bytes());
     request.extend_from_slice(payload.as_bytes());
     stream.write_all(&request)?;
     let mut reply = Vec::new();

@@ -12,9 +12,16 @@
 //! configured cap is never buffered (docs/protocol.md C1). Its bytes are read
 //! and thrown away (up to [`DRAIN_LIMIT`]) so that the client's write
 //! completes and it can read the refusal the server then sends.
+//!
+//! Bytes the decoder throws away (a refused request, the rest of a stream
+//! that ends the session) are zeroed first: they may hold a password. A
+//! whole request's payload is the caller's to wipe once it is parsed.
+
+use std::fmt;
 
 use bytes::{Buf, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
+use zeroize::Zeroize;
 
 use super::frame::ReplyFrame;
 use crate::error::{Error, Result};
@@ -32,14 +39,28 @@ pub const DEFAULT_MAX_PAYLOAD: usize = 1 << 20;
 /// its socket for it to read.
 pub const DRAIN_LIMIT: u64 = 64 << 20;
 
-/// What the decoder found in the byte stream.
-#[derive(Debug, PartialEq)]
+/// What the decoder found in the byte stream. `Debug` shows a request's
+/// size, not its bytes.
+#[derive(PartialEq)]
 pub enum Inbound {
     /// One whole request payload.
     Request(BytesMut),
     /// A request declared `len` bytes, over the cap of `max`; its payload
     /// (if not over [`DRAIN_LIMIT`]) has been discarded. The session must end.
     Oversized { len: u64, max: usize },
+}
+
+impl fmt::Debug for Inbound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Inbound::Request(payload) => write!(f, "Request(<{} bytes>)", payload.len()),
+            Inbound::Oversized { len, max } => f
+                .debug_struct("Oversized")
+                .field("len", len)
+                .field("max", max)
+                .finish(),
+        }
+    }
 }
 
 /// Splits the byte stream into request payloads and writes reply frames.
@@ -113,6 +134,36 @@ impl Decoder for LiveApiCodec {
     type Error = Error;
 
     fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Inbound>> {
+        let decoded = self.decode_next(buf);
+        if decoded.is_err() {
+            // The session ends here; what it had sent after is never read.
+            wipe_all(buf);
+        }
+        decoded
+    }
+
+    /// EOF ends the session quietly, wherever it falls: a client that sends
+    /// an unprefixed shutdown and closes relies on it (docs/protocol.md §6; tests/golden).
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Inbound>> {
+        match self.decode(buf)? {
+            Some(frame) => Ok(Some(frame)),
+            None => {
+                if !buf.is_empty() {
+                    tracing::debug!(
+                        bytes = buf.len(),
+                        "incomplete request discarded at end of stream"
+                    );
+                    wipe_all(buf);
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
+impl LiveApiCodec {
+    /// The next item; `decode` without the wiping on error.
+    fn decode_next(&mut self, buf: &mut BytesMut) -> Result<Option<Inbound>> {
         if let State::LengthLine = self.state {
             let start = self.scanned.min(buf.len());
             let Some(offset) = buf[start..].iter().position(|&b| b == b'\n') else {
@@ -146,11 +197,12 @@ impl Decoder for LiveApiCodec {
                 Ok(Some(Inbound::Request(buf.split_to(len))))
             }
             State::Discard { remaining, len } => {
-                let n = remaining.min(buf.len() as u64);
-                buf.advance(n as usize);
-                if n < remaining {
+                let n = remaining.min(buf.len() as u64) as usize;
+                buf[..n].zeroize();
+                buf.advance(n);
+                if (n as u64) < remaining {
                     self.state = State::Discard {
-                        remaining: remaining - n,
+                        remaining: remaining - n as u64,
                         len,
                     };
                     return Ok(None);
@@ -163,24 +215,6 @@ impl Decoder for LiveApiCodec {
             }
         }
     }
-
-    /// EOF ends the session quietly, wherever it falls: a client that sends
-    /// an unprefixed shutdown and closes relies on it (docs/protocol.md §6; tests/golden).
-    fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Inbound>> {
-        match self.decode(buf)? {
-            Some(frame) => Ok(Some(frame)),
-            None => {
-                if !buf.is_empty() {
-                    tracing::debug!(
-                        bytes = buf.len(),
-                        "incomplete request discarded at end of stream"
-                    );
-                    buf.clear();
-                }
-                Ok(None)
-            }
-        }
-    }
 }
 
 impl Encoder<ReplyFrame> for LiveApiCodec {
@@ -190,6 +224,12 @@ impl Encoder<ReplyFrame> for LiveApiCodec {
         frame.write_to(dst);
         Ok(())
     }
+}
+
+/// Zeroes and empties the buffer.
+fn wipe_all(buf: &mut BytesMut) {
+    buf.as_mut().zeroize();
+    buf.clear();
 }
 
 fn trim_ascii(bytes: &[u8]) -> &[u8] {

@@ -1,10 +1,12 @@
 //! The LiveAPI wire protocol: framing ([`codec`]), reply frames ([`frame`])
-//! and what a payload asks for ([`request`]).
+//! what a payload asks for ([`request`]), and keeping its values secret
+//! ([`secrets`]).
 
 pub mod client;
 pub mod codec;
 pub mod frame;
 pub mod request;
+pub mod secrets;
 
 pub use codec::{Inbound, LiveApiCodec};
 pub use frame::ReplyFrame;

@@ -3,12 +3,19 @@
 //! The payload is classified by its first tag, anchored at the start after
 //! leading whitespace (the real server matches anywhere, so an argument
 //! containing a shutdown tag would end its session; we do not copy that).
+//!
+//! Argument values may be passwords: `Debug` never shows them, and
+//! [`RawArgs`] wipes them when dropped.
+
+use std::fmt;
 
 use serde_json::{Map, Value};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
-/// One classified request.
-#[derive(Debug, Clone, PartialEq)]
+use super::secrets::{wipe, Redacted};
+
+/// One classified request. `Debug` shows no argument or attribute value.
+#[derive(Clone, PartialEq)]
 pub enum Request {
     /// `<cpaneljson enable="1">`: switch the session to JSON replies.
     JsonSwitch,
@@ -43,8 +50,9 @@ pub enum ApiVersion {
     Unknown(String),
 }
 
-/// The `args` member as it arrived.
-#[derive(Debug, Clone, PartialEq)]
+/// The `args` member as it arrived. `Debug` shows names only; every string
+/// is wiped on drop (one is usually a password).
+#[derive(Clone, PartialEq)]
 pub enum RawArgs {
     /// Absent, `null`: no arguments.
     None,
@@ -64,6 +72,61 @@ pub struct Action {
     pub func: String,
     pub apiversion: ApiVersion,
     pub args: RawArgs,
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Request::JsonSwitch => f.write_str("JsonSwitch"),
+            Request::Shutdown => f.write_str("Shutdown"),
+            Request::Action(action) => f.debug_tuple("Action").field(action).finish(),
+            Request::UnparsableAction => f.write_str("UnparsableAction"),
+            // A legacy tag's attributes can carry call arguments.
+            Request::Tag(attributes) => f
+                .debug_tuple("Tag")
+                .field(&NamesOnly(attributes.iter().map(|(name, _)| name.as_str())))
+                .finish(),
+            Request::NoValidCommand => f.write_str("NoValidCommand"),
+        }
+    }
+}
+
+impl fmt::Debug for RawArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RawArgs::None => f.write_str("None"),
+            RawArgs::Object(map) => f
+                .debug_tuple("Object")
+                .field(&NamesOnly(map.keys().map(String::as_str)))
+                .finish(),
+            RawArgs::Array(list) => write!(f, "Array([<{} redacted>])", list.len()),
+            RawArgs::String(_) => f.debug_tuple("String").field(&Redacted).finish(),
+            RawArgs::Scalar(_) => f.debug_tuple("Scalar").field(&Redacted).finish(),
+        }
+    }
+}
+
+impl Drop for RawArgs {
+    fn drop(&mut self) {
+        match self {
+            RawArgs::None => {}
+            RawArgs::Object(map) => map.values_mut().for_each(wipe),
+            RawArgs::Array(list) => list.iter_mut().for_each(wipe),
+            RawArgs::String(s) => s.zeroize(),
+            RawArgs::Scalar(value) => wipe(value),
+        }
+    }
+}
+
+/// `{name: <redacted>, ...}` for `Debug`.
+struct NamesOnly<I>(I);
+
+impl<'a, I: Iterator<Item = &'a str> + Clone> fmt::Debug for NamesOnly<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.clone().map(|name| (name, Redacted)))
+            .finish()
+    }
 }
 
 impl Request {
@@ -163,8 +226,13 @@ fn parse_action(text: &str) -> Request {
         return Request::NoValidCommand;
     }
     let body = text[open_end + 1..close].trim_matches(|c: char| c.is_ascii_whitespace());
-    let Ok(Value::Object(mut object)) = serde_json::from_str::<Value>(body) else {
-        return Request::UnparsableAction;
+    let mut object = match serde_json::from_str::<Value>(body) {
+        Ok(Value::Object(object)) => object,
+        Ok(mut other) => {
+            wipe(&mut other);
+            return Request::UnparsableAction;
+        }
+        Err(_) => return Request::UnparsableAction,
     };
     let reqtype = match scalar_text(object.get("reqtype"))
         .to_ascii_lowercase()
@@ -191,13 +259,16 @@ fn parse_action(text: &str) -> Request {
         Some(Value::String(s)) => RawArgs::String(s),
         Some(other) => RawArgs::Scalar(other),
     };
-    Request::Action(Action {
+    let action = Action {
         reqtype,
         module: scalar_text(object.get("module")),
         func: scalar_text(object.get("func")),
         apiversion,
         args,
-    })
+    };
+    // The members left (module, func, ...) may hold anything a client sent.
+    object.values_mut().for_each(wipe);
+    Request::Action(action)
 }
 
 /// A JSON scalar as text: strings as they are, numbers in their JSON form,
@@ -330,6 +401,46 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_never_shows_an_argument_value() {
+        let secret = "Sup3r-Secret-Pw";
+        let payloads = [
+            format!(
+                r#"<cpanelaction>{{"module":"Email","func":"passwd_pop","apiversion":3,"args":{{"email":"user","password":"{secret}","pass":"{secret}","secret":"{secret}","token":"{secret}","password_hash":"{secret}","new_password":"{secret}"}}}}</cpanelaction>"#
+            ),
+            format!(
+                r#"<cpanelaction>{{"apiversion":1,"func":"passwdpop","args":["user","{secret}"]}}</cpanelaction>"#
+            ),
+            format!(r#"<cpanelaction>{{"reqtype":"if","args":"{secret}"}}</cpanelaction>"#),
+            format!(
+                r#"<cpanelaction>{{"args":{{"password":["{secret}",{{"x":"{secret}"}}]}}}}</cpanelaction>"#
+            ),
+            format!(r#"<cpanel print="{secret}" password="{secret}">"#),
+        ];
+        for payload in &payloads {
+            let request = Request::parse(payload.as_bytes());
+            assert!(
+                !matches!(request, Request::NoValidCommand | Request::UnparsableAction),
+                "{payload}"
+            );
+            for shown in [format!("{request:?}"), format!("{request:#?}")] {
+                assert!(!shown.contains(secret), "{shown}");
+                assert!(!shown.contains("Secret"), "{shown}");
+            }
+            if let Request::Action(action) = &request {
+                let shown = format!("{action:?} {:?}", action.args);
+                assert!(!shown.contains(secret), "{shown}");
+            }
+        }
+        let shown = format!("{:?}", action(&payloads[0]));
+        assert!(
+            shown.contains("\"password\": <redacted>"),
+            "names stay: {shown}"
+        );
+        assert!(shown.contains("passwd_pop"), "{shown}");
+        assert!(!format!("{:?}", RawArgs::Scalar(json!(123456789))).contains("123456789"));
+    }
+
+    #[test]
     fn latin1_payloads_decode_per_byte() {
         let a = action("<cpanelaction>{\"args\":{\"s\":\"caf\u{e9}\"}}</cpanelaction>");
         let latin1: Vec<u8> = "<cpanelaction>{\"args\":{\"s\":\"caf\u{e9}\"}}</cpanelaction>"
@@ -344,7 +455,7 @@ mod tests {
         let a = action(
             r#"<cpanelaction>{"args":{"p":"n3w\/Pass\u0026word","u":"\ud83d\ude00"}}</cpanelaction>"#,
         );
-        let RawArgs::Object(map) = a.args else {
+        let RawArgs::Object(map) = &a.args else {
             panic!()
         };
         assert_eq!(map["p"], "n3w/Pass&word");

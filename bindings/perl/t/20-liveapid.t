@@ -240,6 +240,37 @@ subtest 'a request over --max-request-bytes dies with the daemon text and closes
     ok( defined $small->stop, 'that daemon stops on SIGTERM' );
 };
 
+subtest 'the debug log hides every secret argument sent to liveapid' => sub {
+    my $secret = 'Dbg-Secret-Value/9&x';
+    my $log    = File::Spec->catfile( LiveAPITest::Paths::short_tempdir(), 'debug.log' );
+    my $api    = Cpanel::LiveAPI->new( { debug_log => $log } );
+    ok( $api->set_debug(1), 'set_debug(1)' );
+    is( $api->uapi( 'Email', 'passwd_pop', { %seed_args, password => $secret } )->{cpanelresult}{result}{status}, 1, 'the password is changed' );
+    $api->uapi( 'Email', 'verify_password', { email => 'user', password => $secret } );
+    $api->uapi( 'Email', 'add_pop', { email => 'hashed', password_hash => $secret } );
+    $api->uapi( 'Email', 'no_such_function', { pass => $secret, secret => $secret, token => $secret } );
+    $api->end;
+    ok( accepts( $secret, $daemon->shadow_hash( 'example.com', 'user' ) ), 'crypt() accepts the new password' );
+    open my $fh, '<', $log or die "$log: $!";
+    my $text = do { local $/; <$fh> };
+    for my $name (qw(password pass secret token password_hash)) {
+        like( $text, qr/"\Q$name\E":"\*{8}"/, "$name redacted" );
+    }
+    like( $text, qr/"func":"no_such_function"/, 'the calls are logged' );
+    unlike( $text, qr/Dbg-Secret/, 'no secret anywhere in the log' );
+};
+
+subtest '</cpanelresult> inside a value is decoded whole' => sub {
+    my $api   = Cpanel::LiveAPI->new();
+    my $name  = 'x</cpanelresult>y';
+    my $reply = $api->uapi( 'Email', 'passwd_pop', { email => $name, password => 'Whatever-Pw-12345' } );
+    my $want  = Encode::encode( 'UTF-8',
+        "\x{201c}$name\x{201d} is not a valid email account name. Use letters, numbers, periods (not first, last, or twice in a row), and the characters ! # \$ - = ? ^ _ { } ~." );
+    is_deeply( $reply->{cpanelresult}{result}{errors}, [$want], 'the error echoes the name whole' );
+    is( $api->uapi( 'Email', 'list_pops', {} )->{cpanelresult}{result}{status}, 1, 'the session goes on' );
+    $api->end;
+};
+
 subtest 'SIGTERM stops the daemon' => sub {
     my $status = $daemon->stop;
     ok( defined $status, 'exited without SIGKILL' );

@@ -159,6 +159,50 @@ final class LiveapidTest extends LiveApiTestCase
     }
 
     /**
+     * With debug logging on, a script's calls to liveapid are logged, and no
+     * value of an argument named password, pass, secret, token or
+     * password_hash is.
+     */
+    public function testDebugLogAgainstTheDaemonHidesEverySecretArgument(): void
+    {
+        $socket = $this->serve('debug.sock');
+        $log = $this->tmp->path('debug.log');
+        $secret = 'Dbg-Secret-Value/9&x';
+        [$exit, $stdout, $stderr] = Process::run(
+            [PHP_BINARY, Paths::fixture('debug-secrets.php'), $log],
+            ['CPANEL_PHPCONNECT_SOCKET' => $socket, 'LIVEAPI_TEST_PASSWORD' => $secret]
+        );
+        $this->assertSame(0, $exit, $stdout . $stderr);
+        $this->assertStringContainsString("status=1\n", $stdout, 'the password was changed');
+        $this->assertTrue(password_verify($secret, $this->shadow('example.com')['user'][1]));
+        $text = (string) file_get_contents($log);
+        foreach (['password', 'pass', 'secret', 'token', 'password_hash'] as $name) {
+            $this->assertStringContainsString('"' . $name . '":"[redacted]"', $text, $name);
+        }
+        $this->assertStringContainsString('"func":"no_such_function"', $text, 'the calls are logged');
+        $this->assertStringNotContainsString('Dbg-Secret', $text);
+    }
+
+    /**
+     * "</cpanelresult>" inside a value (here the daemon's error echoing the
+     * name it refuses) does not end the frame: the shim decodes the whole
+     * value.
+     */
+    public function testCloseTagInsideAValueIsDecodedWhole(): void
+    {
+        $cpanel = new CPANEL();
+        $name = 'x</cpanelresult>y';
+        $reply = $cpanel->uapi('Email', 'passwd_pop', array('email' => $name, 'password' => 'Whatever-Pw-12345'));
+        $this->assertSame(
+            ["\u{201c}$name\u{201d} is not a valid email account name. Use letters, numbers, periods (not first, last, "
+                . 'or twice in a row), and the characters ! # $ - = ? ^ _ { } ~.'],
+            $reply['cpanelresult']['result']['errors']
+        );
+        $this->assertSame(1, $cpanel->uapi('Email', 'list_pops', array())['cpanelresult']['result']['status'], 'the session goes on');
+        $cpanel->end();
+    }
+
+    /**
      * The example script, as a user would run it.
      */
     public function testExampleSeedScript(): void
