@@ -163,6 +163,7 @@ fn the_supervisor_writes_each_workers_lines_with_its_account() {
         );
     }
     drop(daemon);
+    common::keep_for_the_suite("logs", &std::fs::read_to_string(&log).unwrap_or_default());
     let lines = lines(&log);
     let accounts: Vec<&str> = lines
         .iter()

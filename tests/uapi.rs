@@ -38,7 +38,13 @@ fn uapi_raw(account: &ScratchAccount, args: &[&str]) -> Command {
 }
 
 fn run(mut command: Command) -> (i32, String, String) {
+    for arg in command.get_args().filter_map(|a| a.to_str()) {
+        if let Some(password) = arg.strip_prefix("password=").filter(|p| *p != "-") {
+            common::remember_password(password);
+        }
+    }
     let out = command.output().unwrap();
+    common::keep_for_the_suite("logs", &String::from_utf8_lossy(&out.stderr));
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -241,6 +241,7 @@ impl Drop for Supervisor {
         if self.child.is_some() {
             self.terminate();
         }
+        super::keep_for_the_suite("logs", &self.log());
     }
 }
 

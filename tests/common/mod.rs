@@ -30,7 +30,42 @@ pub fn remember_passwords(args: &Value) {
         .filter(|p| p.len() >= 8)
     {
         sent.push(p.to_owned());
+        keep_for_the_suite("passwords", &hex(p.as_bytes()));
     }
+}
+
+/// Records a password sent some other way (a command line, a pipe) for the
+/// suite-wide check of [`suite_log_dir`].
+pub fn remember_password(password: &str) {
+    remember_passwords(&serde_json::json!({ "password": password }));
+}
+
+/// Where every test binary leaves the logs its daemons wrote and the
+/// passwords it sent (hex, one a line), so that `scripts/test-all` can check,
+/// once the whole suite has run, that no password of any test reached any
+/// log or audit file of any test.
+pub fn suite_log_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("suite-logs")
+}
+
+/// Appends `text` (and a newline) to this test process's `<kind>` file in
+/// [`suite_log_dir`].
+pub fn keep_for_the_suite(kind: &str, text: &str) {
+    use std::io::Write as _;
+    let dir = suite_log_dir();
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join(format!("{kind}-{}.txt", std::process::id()));
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(file, "{text}");
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The repository root.
@@ -135,6 +170,8 @@ pub struct Daemon {
     pub child: Option<Child>,
     pub socket: PathBuf,
     log: PathBuf,
+    /// `--audit-log FILE`, if the daemon was given one.
+    audit_log: Option<PathBuf>,
 }
 
 impl Daemon {
@@ -169,10 +206,16 @@ impl Daemon {
             .stderr(std::fs::File::create(log).unwrap())
             .spawn()
             .unwrap();
+        let audit_log = args
+            .iter()
+            .position(|a| a == "--audit-log")
+            .and_then(|i| args.get(i + 1))
+            .map(PathBuf::from);
         let mut daemon = Daemon {
             child: Some(child),
             socket: socket.to_owned(),
             log: log.to_owned(),
+            audit_log,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while UnixStream::connect(socket).is_err() {
@@ -210,10 +253,14 @@ impl Drop for Daemon {
         if self.child.is_some() {
             self.stop();
         }
+        let mut output = self.output();
+        if let Some(audit) = &self.audit_log {
+            output.push_str(&std::fs::read_to_string(audit).unwrap_or_default());
+        }
+        keep_for_the_suite("logs", &output);
         if std::thread::panicking() {
             return;
         }
-        let output = self.output();
         let sent = SENT_PASSWORDS.lock().unwrap_or_else(|p| p.into_inner());
         for password in sent.iter() {
             assert!(
