@@ -294,26 +294,20 @@ impl ServerArgs {
     /// The limits again as arguments, for the workers (the after-change
     /// command stays with the supervisor).
     fn worker_args(&self) -> Vec<String> {
-        vec![
-            "--max-request-bytes".into(),
-            self.max_request_bytes.to_string(),
-            "--max-connections".into(),
-            self.max_connections.to_string(),
-            "--keepalive-secs".into(),
-            self.keepalive_secs.to_string(),
-            "--idle-timeout".into(),
-            self.idle_timeout.to_string(),
-            "--drain-timeout".into(),
-            self.drain_timeout.to_string(),
-            "--verify-rate".into(),
-            self.verify_rate.to_string(),
-            "--change-rate".into(),
-            self.change_rate.to_string(),
-            "--hash-threads".into(),
-            self.hash_threads.to_string(),
-            "--hash-queue".into(),
-            self.hash_queue.to_string(),
+        [
+            ("--max-request-bytes", self.max_request_bytes.to_string()),
+            ("--max-connections", self.max_connections.to_string()),
+            ("--keepalive-secs", self.keepalive_secs.to_string()),
+            ("--idle-timeout", self.idle_timeout.to_string()),
+            ("--drain-timeout", self.drain_timeout.to_string()),
+            ("--verify-rate", self.verify_rate.to_string()),
+            ("--change-rate", self.change_rate.to_string()),
+            ("--hash-threads", self.hash_threads.to_string()),
+            ("--hash-queue", self.hash_queue.to_string()),
         ]
+        .into_iter()
+        .flat_map(|(flag, value)| [flag.to_owned(), value])
+        .collect()
     }
 
     /// The per-account limits: the hashing pool and the rates.
