@@ -217,18 +217,7 @@ fn a_commit_that_has_begun_completes_even_when_the_drain_times_out() {
     );
     // Another process holds the shadow lock for 4 s: the change waits in its batch.
     let lock_path = account.etc("example.com").join("shadow.lock");
-    let mut holder = Command::new("perl")
-        .args(["-MFcntl=:flock", "-e", "open my $f, '>>', $ARGV[0] or die; flock($f, LOCK_EX) or die; print \"locked\\n\"; $|=1; sleep 4; close $f", lock_path.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = [0u8; 7];
-    holder
-        .stdout
-        .as_mut()
-        .unwrap()
-        .read_exact(&mut line)
-        .unwrap();
+    let mut holder = common::hold_lock(&lock_path, 4);
     let mut c = daemon.connect();
     let new = "Committed-At-Exit-1";
     send_call(
@@ -311,18 +300,7 @@ fn an_idle_connection_is_closed_but_a_busy_one_or_a_long_call_is_not() {
 
     // A call that runs longer than the idle timeout is not cut.
     let lock_path = account.etc("example.com").join("shadow.lock");
-    let mut holder = Command::new("perl")
-        .args(["-MFcntl=:flock", "-e", "open my $f, '>>', $ARGV[0] or die; flock($f, LOCK_EX) or die; print \"locked\\n\"; $|=1; sleep 2; close $f", lock_path.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = [0u8; 7];
-    holder
-        .stdout
-        .as_mut()
-        .unwrap()
-        .read_exact(&mut line)
-        .unwrap();
+    let mut holder = common::hold_lock(&lock_path, 2);
     busy.email_ok(
         "passwd_pop",
         json!({"email": "user", "password": "Long-Call-Pass-77"}),

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::time::{Duration, Instant};
 
@@ -234,18 +234,7 @@ fn a_slow_call_sends_keepalive_lines_then_the_frame() {
     let daemon = Daemon::serve(&account, &["--keepalive-secs", "0.2"]);
     // Another process holds the shadow lock for a while, as a cPanel tool might.
     let lock_path = account.etc("example.com").join("shadow.lock");
-    let mut holder = std::process::Command::new("perl")
-        .args(["-MFcntl=:flock", "-e", "open my $f, '>>', $ARGV[0] or die; flock($f, LOCK_EX) or die; print \"locked\\n\"; $|=1; sleep 1; close $f", lock_path.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = [0u8; 7];
-    holder
-        .stdout
-        .as_mut()
-        .unwrap()
-        .read_exact(&mut line)
-        .unwrap();
+    let mut holder = common::hold_lock(&lock_path, 1);
     let mut client = daemon.connect();
     let action = json!({"module": "Email", "reqtype": "exec", "func": "passwd_pop", "apiversion": "uapi", "args": {"email": "user", "password": "Slow-Call-Pass-1"}});
     let payload = format!("<cpanelaction>\n{action}\n</cpanelaction>");

@@ -153,6 +153,29 @@ impl ScratchAccount {
     }
 }
 
+/// Another process (as a cPanel tool might) holding the `flock` on
+/// `lock_path` for `seconds`; returns once the lock is taken. Wait for the
+/// child to see it released.
+pub fn hold_lock(lock_path: &Path, seconds: u32) -> Child {
+    let script = format!(
+        "open my $f, '>>', $ARGV[0] or die; flock($f, LOCK_EX) or die; print \"locked\\n\"; $|=1; sleep {seconds}; close $f"
+    );
+    let mut holder = Command::new("perl")
+        .args(["-MFcntl=:flock", "-e", &script])
+        .arg(lock_path)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = [0u8; 7];
+    holder
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut line)
+        .unwrap();
+    holder
+}
+
 /// Whether libxcrypt (Perl's crypt) accepts `password` for `hash`. The
 /// password goes through the environment of this test's own child.
 pub fn libxcrypt_verifies(password: &str, hash: &str) -> bool {
