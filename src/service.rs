@@ -14,7 +14,6 @@ use crate::audit::{AuditLog, AuditSink};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
-use crate::privilege::Identity;
 use crate::server::{self, allowed_uids, ServerOptions};
 use crate::shutdown::Termination;
 use crate::socket;
@@ -106,20 +105,14 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
         let system_user = locator.system_user();
         socket_file.give_to(system_user.uid, system_user.gid)?;
         tracing::info!(socket = %socket_file.path().display(), user = locator.user(), "listening");
-        let identity = Identity {
-            uid: system_user.uid,
-            gid: system_user.gid,
-            groups: mail_gid.into_iter().collect(),
-        };
-        let spec = WorkerSpec {
-            user: locator.user().to_owned(),
-            system_user,
-            identity,
-            root: config.root.clone(),
-            server_args: config.worker_args.clone(),
-            after_change: config.after_change.is_some(),
-            audit: config.audit_log.is_some(),
-        };
+        let spec = WorkerSpec::new(
+            &locator,
+            &config.root,
+            mail_gid,
+            config.worker_args.clone(),
+            config.after_change.is_some(),
+            config.audit_log.is_some(),
+        );
         supervised.push(Supervised {
             spec,
             locator,

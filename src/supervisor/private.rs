@@ -12,7 +12,6 @@ use crate::account::{group_gid, AccountLocator, DirectFiles, SystemFiles};
 use crate::after_change::AfterChange;
 use crate::audit::AuditLog;
 use crate::error::{Error, Result};
-use crate::privilege::Identity;
 use crate::socket;
 
 /// A running private worker; [`PrivateWorker::stop`] ends it.
@@ -46,19 +45,14 @@ impl PrivateWorker {
             .read("etc/group")
             .map_err(|e| Error::storage("read", root.join("etc/group"), e))?
             .unwrap_or_default();
-        let spec = WorkerSpec {
-            user: locator.user().to_owned(),
-            identity: Identity {
-                uid: system_user.uid,
-                gid: system_user.gid,
-                groups: group_gid(&etc_group, "mail").into_iter().collect(),
-            },
-            system_user,
-            root: root.to_owned(),
-            server_args: Vec::new(),
-            after_change: after_change.is_some(),
-            audit: audit.is_some(),
-        };
+        let spec = WorkerSpec::new(
+            &locator,
+            root,
+            group_gid(&etc_group, "mail"),
+            Vec::new(),
+            after_change.is_some(),
+            audit.is_some(),
+        );
         let supervised = Supervised {
             spec,
             locator,

@@ -7,10 +7,10 @@
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use crate::account::SystemUser;
+use crate::account::{AccountLocator, SystemUser};
 use crate::error::{Error, Result};
 use crate::privilege::Identity;
 
@@ -39,6 +39,34 @@ pub struct WorkerSpec {
     pub after_change: bool,
     /// Whether the worker sends audit lines (the supervisor writes them).
     pub audit: bool,
+}
+
+impl WorkerSpec {
+    /// The worker of the account `locator` finds: its uid and gid, with the
+    /// mail files' group (`mail_gid`, if the host has one) as its only other.
+    pub fn new(
+        locator: &AccountLocator,
+        root: &Path,
+        mail_gid: Option<u32>,
+        server_args: Vec<String>,
+        after_change: bool,
+        audit: bool,
+    ) -> WorkerSpec {
+        let system_user = locator.system_user();
+        WorkerSpec {
+            user: locator.user().to_owned(),
+            identity: Identity {
+                uid: system_user.uid,
+                gid: system_user.gid,
+                groups: mail_gid.into_iter().collect(),
+            },
+            system_user,
+            root: root.to_owned(),
+            server_args,
+            after_change,
+            audit,
+        }
+    }
 }
 
 /// A started worker and the supervisor's ends of its channels.
