@@ -12,8 +12,9 @@
 //! One JSON object per line each way, strictly request then reply:
 //!
 //! ```text
-//! worker → supervisor:  {"read":"var/cpanel/users/bob"}
-//! supervisor → worker:  {"text":"DNS=example.com\n…"} | {"missing":true} | {"error":"…"}
+//! worker → supervisor:  {"read":"var/cpanel/users/bob"} | {"read":"…","unless":"<version>"}
+//! supervisor → worker:  {"text":"DNS=example.com\n…","version":"…"} | {"missing":true,"version":"missing"}
+//!                       | {"unchanged":true} | {"error":"…"}
 //! worker → supervisor:  {"after_change":"user@example.com"}
 //! supervisor → worker:  {"warning":null} | {"warning":"…"}
 //! worker → supervisor:  {"audit":{"time":"…","uid":1001,"func":"passwd_pop",…}}
@@ -28,14 +29,18 @@ use std::sync::Mutex;
 use serde_json::{json, Map, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
-use crate::account::SystemFiles;
+use crate::account::{Fresh, SystemFiles};
 use crate::email::MailAddress;
 
 /// What a worker may ask.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
-    /// The text of a host file, relative to the root prefix.
-    Read(String),
+    /// The text of a host file, relative to the root prefix, unless it is
+    /// still at the version given.
+    Read {
+        file: String,
+        unless: Option<String>,
+    },
     /// Run the after-change action for this address.
     AfterChange(String),
     /// Append this audit line (the supervisor adds the worker's account).
@@ -45,7 +50,11 @@ pub enum Request {
 impl Request {
     fn to_line(&self) -> String {
         let value = match self {
-            Request::Read(file) => json!({ "read": file }),
+            Request::Read { file, unless: None } => json!({ "read": file }),
+            Request::Read {
+                file,
+                unless: Some(version),
+            } => json!({ "read": file, "unless": version }),
             Request::AfterChange(address) => json!({ "after_change": address }),
             Request::Audit(line) => json!({ "audit": line }),
         };
@@ -56,7 +65,14 @@ impl Request {
     pub fn parse(line: &str) -> Option<Request> {
         let value: Value = serde_json::from_str(line).ok()?;
         if let Some(file) = value.get("read").and_then(Value::as_str) {
-            return Some(Request::Read(file.to_owned()));
+            let unless = match value.get("unless") {
+                None => None,
+                Some(version) => Some(version.as_str()?.to_owned()),
+            };
+            return Some(Request::Read {
+                file: file.to_owned(),
+                unless,
+            });
         }
         if let Some(line) = value.get("audit").and_then(Value::as_object) {
             return Some(Request::Audit(line.clone()));
@@ -69,10 +85,17 @@ impl Request {
 }
 
 /// The reply line to a `read`.
-pub fn read_reply(outcome: io::Result<Option<String>>) -> String {
+pub fn read_reply(outcome: io::Result<Fresh>) -> String {
     let value = match outcome {
-        Ok(Some(text)) => json!({ "text": text }),
-        Ok(None) => json!({ "missing": true }),
+        Ok(Fresh::Unchanged) => json!({ "unchanged": true }),
+        Ok(Fresh::Current {
+            text: Some(text),
+            version,
+        }) => json!({ "text": text, "version": version }),
+        Ok(Fresh::Current {
+            text: None,
+            version,
+        }) => json!({ "missing": true, "version": version }),
         Err(e) => json!({ "error": e.to_string() }),
     };
     format!("{value}\n")
@@ -104,20 +127,42 @@ impl FileClient {
 
 impl SystemFiles for FileClient {
     fn read(&self, relative: &str) -> io::Result<Option<String>> {
+        match self.read_fresh(relative, None)? {
+            Fresh::Current { text, .. } => Ok(text),
+            Fresh::Unchanged => Err(io::Error::other("the supervisor answered out of turn")),
+        }
+    }
+
+    fn read_fresh(&self, relative: &str, known: Option<&str>) -> io::Result<Fresh> {
         let mut stream = self.stream.lock().unwrap_or_else(|p| p.into_inner());
-        stream
-            .get_mut()
-            .write_all(Request::Read(relative.to_owned()).to_line().as_bytes())?;
+        let request = Request::Read {
+            file: relative.to_owned(),
+            unless: known.map(str::to_owned),
+        };
+        stream.get_mut().write_all(request.to_line().as_bytes())?;
         let mut line = String::new();
         if stream.read_line(&mut line)? == 0 {
             return Err(io::Error::other("the supervisor is gone"));
         }
         let reply: Value = serde_json::from_str(&line).map_err(io::Error::other)?;
+        let version = reply
+            .get("version")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        if reply.get("unchanged").is_some() && known.is_some() {
+            return Ok(Fresh::Unchanged);
+        }
         if let Some(text) = reply.get("text").and_then(Value::as_str) {
-            return Ok(Some(text.to_owned()));
+            return Ok(Fresh::Current {
+                text: Some(text.to_owned()),
+                version,
+            });
         }
         if reply.get("missing").is_some() {
-            return Ok(None);
+            return Ok(Fresh::Current {
+                text: None,
+                version,
+            });
         }
         let reason = reply
             .get("error")
@@ -208,7 +253,14 @@ mod tests {
     #[test]
     fn requests_round_trip_and_anything_else_is_refused() {
         for request in [
-            Request::Read("var/cpanel/users/bob".into()),
+            Request::Read {
+                file: "var/cpanel/users/bob".into(),
+                unless: None,
+            },
+            Request::Read {
+                file: "var/cpanel/users/bob".into(),
+                unless: Some("1.2.3.4.5.6.7".into()),
+            },
             Request::AfterChange("user@example.com".into()),
         ] {
             assert_eq!(Request::parse(&request.to_line()), Some(request));
@@ -225,13 +277,20 @@ mod tests {
             let mut reader = BufReader::new(supervisor.try_clone().unwrap());
             let mut out = supervisor;
             for reply in [
-                read_reply(Ok(Some("DNS=example.com\n".into()))),
-                read_reply(Ok(None)),
+                read_reply(Ok(Fresh::Current {
+                    text: Some("DNS=example.com\n".into()),
+                    version: Some("v1".into()),
+                })),
+                read_reply(Ok(Fresh::Unchanged)),
+                read_reply(Ok(Fresh::Current {
+                    text: None,
+                    version: Some("missing".into()),
+                })),
                 read_reply(Err(io::Error::other("not allowed"))),
             ] {
                 let mut line = String::new();
                 reader.read_line(&mut line).unwrap();
-                assert!(matches!(Request::parse(&line), Some(Request::Read(_))));
+                assert!(matches!(Request::parse(&line), Some(Request::Read { .. })));
                 out.write_all(reply.as_bytes()).unwrap();
             }
         });
@@ -239,6 +298,12 @@ mod tests {
         assert_eq!(
             client.read("var/cpanel/users/bob").unwrap().as_deref(),
             Some("DNS=example.com\n")
+        );
+        assert_eq!(
+            client
+                .read_fresh("var/cpanel/users/bob", Some("v1"))
+                .unwrap(),
+            Fresh::Unchanged
         );
         assert_eq!(client.read("var/cpanel/resellers").unwrap(), None);
         let err = client.read("etc/shadow").unwrap_err();

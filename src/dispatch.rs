@@ -174,11 +174,13 @@ pub async fn api2(
 
 /// Answers an API1 call: `print` expands its text; liveapid runs no other
 /// API1 function, so anything else is an error in API1's shape.
-pub fn api1(state: &AccountState, module: &str, func: &str, args: &RawArgs) -> Value {
+pub async fn api1(state: &AccountState, module: &str, func: &str, args: &RawArgs) -> Value {
     if module == "print" {
-        return with_account(state, |a| {
-            result::api1_print(&legacy::expand(a, &first_text(args)))
-        });
+        let text = first_text(args);
+        return with_account(state, move |a| {
+            result::api1_print(&legacy::expand(a, &text))
+        })
+        .await;
     }
     let e = check_names(module, func)
         .err()
@@ -187,10 +189,17 @@ pub fn api1(state: &AccountState, module: &str, func: &str, args: &RawArgs) -> V
 }
 
 /// `answer` for the current view of the account, or the error text when
-/// the account cannot be read.
-pub fn with_account(state: &AccountState, answer: impl FnOnce(&Account) -> Value) -> Value {
-    match state.account() {
-        Ok(account) => answer(&account),
+/// the account cannot be read. Both run on the blocking pool: `answer` may
+/// read host files (feature lists).
+pub async fn with_account(
+    state: &AccountState,
+    answer: impl FnOnce(&Account) -> Value + Send + 'static,
+) -> Value {
+    match state
+        .read(move |reader| Ok(answer(&reader.account()?)))
+        .await
+    {
+        Ok(value) => value,
         Err(e) => {
             tracing::warn!(error = %e, "account unavailable");
             result::text_error(&e.to_string())

@@ -50,7 +50,7 @@ impl Engine {
             Request::NoValidCommand => {
                 Response::Reply(result::text_error("No Valid Command Given."))
             }
-            Request::Tag(attributes) => Response::Reply(self.tag(&attributes)),
+            Request::Tag(attributes) => Response::Reply(self.tag(&attributes).await),
             Request::Action(action) => Response::Reply(self.action(action, caller).await),
         }
     }
@@ -65,12 +65,20 @@ impl Engine {
         } = action;
         let state = &*self.state;
         match reqtype {
-            ReqType::If => with_account(state, |a| {
-                result::condition("if", legacy::holds(a, &first_text(&args)))
-            }),
-            ReqType::Feature => with_account(state, |a| {
-                result::condition("feature", legacy::feature_enabled(a, &first_text(&args)))
-            }),
+            ReqType::If => {
+                let condition = first_text(&args);
+                with_account(state, move |a| {
+                    result::condition("if", legacy::holds(a, &condition))
+                })
+                .await
+            }
+            ReqType::Feature => {
+                let feature = first_text(&args);
+                with_account(state, move |a| {
+                    result::condition("feature", legacy::feature_enabled(a, &feature))
+                })
+                .await
+            }
             ReqType::Other(kind) => result::text_error(&format!(
                 "Unknown request type “{}”.",
                 crate::error::shown(&kind)
@@ -82,7 +90,7 @@ impl Engine {
                         .envelope(&module, &func)
                 }
                 ApiVersion::Api2 => dispatch::api2(state, caller, &module, &func, args).await,
-                ApiVersion::Api1 => dispatch::api1(state, &module, &func, &args),
+                ApiVersion::Api1 => dispatch::api1(state, &module, &func, &args).await,
                 ApiVersion::Unknown(v) => result::text_error(
                     &Error::UnknownApiVersion(crate::error::shown(&v)).to_string(),
                 ),
@@ -90,11 +98,15 @@ impl Engine {
         }
     }
 
-    fn tag(&self, attributes: &[(String, String)]) -> Value {
+    async fn tag(&self, attributes: &[(String, String)]) -> Value {
         match attributes.iter().find(|(name, _)| name == "print") {
-            Some((_, expression)) => with_account(&self.state, |a| {
-                result::api1_print(&legacy::expand(a, expression))
-            }),
+            Some((_, expression)) => {
+                let expression = expression.clone();
+                with_account(&self.state, move |a| {
+                    result::api1_print(&legacy::expand(a, &expression))
+                })
+                .await
+            }
             None => {
                 let name = attributes.first().map_or("", |(n, _)| n.as_str());
                 result::api1_tag_failure(&format!(

@@ -12,13 +12,15 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use crate::error::Result;
-use crate::home::{Batcher, ConfinedDir, DomainFiles};
+use crate::home::{Batcher, ConfinedDir, DomainFiles, DomainViews};
 
-/// Group-committed access to the per-domain mail files.
+/// Group-committed access to the per-domain mail files, and cached views
+/// of them for the calls that only read.
 #[derive(Default)]
 pub struct MailFiles {
     batcher: Batcher<DomainFiles>,
     in_flight: Arc<watch::Sender<usize>>,
+    views: Arc<DomainViews>,
 }
 
 /// One job counted until it is dropped.
@@ -56,6 +58,11 @@ impl MailFiles {
             .run(home, key, move |files| job(files).map(|v| (v, counted)))
             .await?;
         Ok(value)
+    }
+
+    /// The cached read-only views (shared, for blocking work).
+    pub fn views(&self) -> Arc<DomainViews> {
+        self.views.clone()
     }
 
     /// How many jobs are queued or in a batch that has not committed yet.

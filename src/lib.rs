@@ -33,6 +33,8 @@
 //!   Perl shims built in, for `liveapid run`.
 //! - [`limits`]: the hashing pool and the rate tables; [`in_flight`]: the
 //!   mail files with their commits counted, so a shutdown waits for them.
+//! - [`off_reactor`]: file I/O and walks run on the blocking pool, never
+//!   on the runtime's worker threads.
 //! - [`error`]: the one error type.
 
 pub mod account;
@@ -51,6 +53,7 @@ pub mod in_flight;
 pub mod limits;
 pub mod live_script;
 pub mod logging;
+pub mod off_reactor;
 pub mod privilege;
 pub mod protocol;
 pub mod server;

@@ -4,12 +4,14 @@
 //! mini-redis's commands get its `Db`; it knows nothing of routing.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::account::{Account, AccountLocator};
 use crate::after_change::AfterChangeHook;
 use crate::audit::AuditSink;
 use crate::email::MailAddress;
 use crate::error::Result;
+use crate::home::{DomainFiles, DomainViews};
 use crate::in_flight::MailFiles;
 use crate::limits::{Limiter, Limits};
 
@@ -63,13 +65,35 @@ impl AccountState {
         self
     }
 
-    /// The current view of the account.
+    /// The current view of the account, looked up off the runtime's threads.
     ///
     /// # Errors
     ///
     /// When the cPanel user file or `cpanel.config` cannot be read.
-    pub fn account(&self) -> Result<Account> {
-        self.locator.load()
+    pub async fn account(&self) -> Result<Account> {
+        self.read(|reader| reader.account()).await
+    }
+
+    /// What blocking work needs of the state.
+    pub fn reader(&self) -> Reader {
+        Reader {
+            locator: self.locator.clone(),
+            views: self.mail_files.views(),
+        }
+    }
+
+    /// Runs `work`, which reads files, on the blocking pool
+    /// ([`crate::off_reactor`]) with a [`Reader`].
+    ///
+    /// # Errors
+    ///
+    /// The work's error.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Reader) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let reader = self.reader();
+        crate::off_reactor::run(move || work(&reader)).await
     }
 
     /// The account's home directory.
@@ -89,5 +113,33 @@ impl AccountState {
             Some(action) => action.run(address).await.into_iter().collect(),
             None => Vec::new(),
         }
+    }
+}
+
+/// The account and the cached views of its mail files, for blocking work:
+/// cheap to clone and owned, so it can move to a blocking thread.
+#[derive(Clone)]
+pub struct Reader {
+    locator: AccountLocator,
+    views: Arc<DomainViews>,
+}
+
+impl Reader {
+    /// The current view of the account (blocking).
+    ///
+    /// # Errors
+    ///
+    /// When the cPanel user file or `cpanel.config` cannot be read.
+    pub fn account(&self) -> Result<Account> {
+        self.locator.load()
+    }
+
+    /// The current files of one of the account's domains (blocking).
+    ///
+    /// # Errors
+    ///
+    /// When they cannot be read, or lead outside the home.
+    pub fn domain(&self, account: &Account, domain: &str) -> Result<Arc<DomainFiles>> {
+        self.views.current(&account.home_dir, domain)
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! This is the one place that knows the layout of a cPanel host. The system
 //! user (home, uid, gid) is resolved once at start-up; the cPanel user file
-//! and `cpanel.config` are read again for every call, so a domain added or a
-//! strength minimum changed by the panel takes effect at once.
+//! and `cpanel.config` are looked at again for every call, so a domain added
+//! or a strength minimum changed by the panel takes effect at once. They are
+//! parsed again only when they changed ([`SystemFiles::read_fresh`]).
 
 mod cpconfig;
 mod cpuser;
@@ -12,11 +13,11 @@ mod system_files;
 mod sysuser;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub use cpconfig::{CpanelConfig, DEFAULT_MIN_STRENGTH};
 pub use cpuser::CpUserFile;
-pub use system_files::{DirectFiles, SystemFiles};
+pub use system_files::{DirectFiles, Fresh, SystemFiles};
 pub use sysuser::SystemUser;
 
 use crate::error::{Error, Result};
@@ -34,9 +35,26 @@ pub struct AccountLocator {
     home_dir: Arc<OnceLock<ConfinedDir>>,
     uid: u32,
     gid: u32,
-    /// The host's files about the account, read per call.
+    /// The host's files about the account, looked at per call.
     system: Arc<dyn SystemFiles>,
+    /// The last view built, with the versions of the files it came from.
+    loaded: Arc<Mutex<Option<Loaded>>>,
 }
+
+/// A view of the account and what it was built from.
+#[derive(Debug)]
+struct Loaded {
+    cpuser: (String, Option<String>),
+    config: (Option<String>, Option<String>),
+    account: Account,
+}
+
+fn known_version(version: Option<&Option<String>>) -> Option<&str> {
+    version.and_then(|v| v.as_deref())
+}
+
+/// `var/cpanel/cpanel.config`, relative to the root prefix.
+const CONFIG_FILE: &str = "var/cpanel/cpanel.config";
 
 /// One consistent view of the account, taken for one call.
 #[derive(Debug, Clone)]
@@ -128,6 +146,7 @@ impl AccountLocator {
             uid: system_user.uid,
             gid: system_user.gid,
             system,
+            loaded: Arc::new(Mutex::new(None)),
         };
         locator.home_dir(); // opened now, with the credentials of the caller
         locator.load()?;
@@ -172,14 +191,74 @@ impl AccountLocator {
     /// # Errors
     ///
     /// When the cPanel user file or `cpanel.config` cannot be read.
+    /// Blocking: it looks at two host files (and reads them when they changed).
     pub fn load(&self) -> Result<Account> {
-        let cpuser = CpUserFile::load(self.system.as_ref(), &self.user)?;
-        let config_file = "var/cpanel/cpanel.config";
+        let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+        let cpuser_file = format!("var/cpanel/users/{}", self.user);
+        let cpuser = self
+            .system
+            .read_fresh(
+                &cpuser_file,
+                known_version(loaded.as_ref().map(|l| &l.cpuser.1)),
+            )
+            .map_err(|source| Error::CpUserFile {
+                path: self.system.display_path(&cpuser_file),
+                source,
+            })?;
         let config = self
             .system
-            .read(config_file)
-            .map(|text| CpanelConfig::from_file(text.as_deref()))
-            .map_err(|e| Error::storage("read", self.system.display_path(config_file), e))?;
+            .read_fresh(
+                CONFIG_FILE,
+                known_version(loaded.as_ref().map(|l| &l.config.1)),
+            )
+            .map_err(|e| Error::storage("read", self.system.display_path(CONFIG_FILE), e))?;
+        let previous = loaded.take();
+        let (cpuser, config) = match (cpuser, config, previous) {
+            (Fresh::Unchanged, Fresh::Unchanged, Some(same)) => {
+                let mut account = same.account.clone();
+                // A home that could not be opened before may open now.
+                account.home_dir = self.home_dir();
+                *loaded = Some(same);
+                return Ok(account);
+            }
+            (cpuser, config, previous) => {
+                let (old_cpuser, old_config) = match previous {
+                    Some(p) => (Some(p.cpuser), Some(p.config)),
+                    None => (None, None),
+                };
+                let cpuser = match cpuser {
+                    Fresh::Current { text, version } => {
+                        let text = text.ok_or_else(|| Error::CpUserFile {
+                            path: self.system.display_path(&cpuser_file),
+                            source: std::io::ErrorKind::NotFound.into(),
+                        })?;
+                        (text, version)
+                    }
+                    Fresh::Unchanged => old_cpuser.unwrap_or_default(),
+                };
+                let config = match config {
+                    Fresh::Current { text, version } => (text, version),
+                    Fresh::Unchanged => old_config.unwrap_or_default(),
+                };
+                (cpuser, config)
+            }
+        };
+        let account = self.build(&cpuser.0, config.0.as_deref(), &cpuser_file)?;
+        *loaded = Some(Loaded {
+            cpuser,
+            config,
+            account: account.clone(),
+        });
+        Ok(account)
+    }
+
+    /// The view of the account from the texts of its cPanel user file and
+    /// `cpanel.config`.
+    fn build(&self, cpuser: &str, config: Option<&str>, cpuser_file: &str) -> Result<Account> {
+        let cpuser = CpUserFile::parse(cpuser).ok_or_else(|| Error::NoMainDomain {
+            path: self.system.display_path(cpuser_file),
+        })?;
+        let config = CpanelConfig::from_file(config);
         Ok(Account {
             user: self.user.clone(),
             home: self.home.clone(),

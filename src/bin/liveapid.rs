@@ -341,14 +341,19 @@ async fn serve(engine: Engine, path: &Path, options: ServerOptions) -> Result<()
     // Before the bind, so that a signal the instant the socket exists is caught.
     let mut termination = Termination::install()?;
     let (listener, socket_file) = socket::bind(path)?;
-    tracing::info!(socket = %socket_file.path().display(), user = engine_user(&engine), "listening");
+    tracing::info!(socket = %socket_file.path().display(), user = engine_user(&engine).await, "listening");
     server::run(listener, Arc::new(engine), options, termination.recv()).await;
     drop(socket_file); // removes the socket file
     Ok(())
 }
 
-fn engine_user(engine: &Engine) -> String {
-    engine.state().account().map(|a| a.user).unwrap_or_default()
+async fn engine_user(engine: &Engine) -> String {
+    engine
+        .state()
+        .account()
+        .await
+        .map(|a| a.user)
+        .unwrap_or_default()
 }
 
 async fn run_demo(dir: Option<PathBuf>, socket_path: Option<PathBuf>) -> Result<ExitCode> {

@@ -23,13 +23,19 @@ use crate::error::{Error, Result};
 
 /// State that a batch opens, changes and commits as a unit.
 pub trait BatchState: Sized + 'static {
+    /// What a committed batch leaves to the next batch of its key (the
+    /// files as written), so that it need not read them again if nobody
+    /// else changed them meanwhile.
+    type Kept: Send + 'static;
+
     /// Takes the locks and reads the files of `key` (a domain), opened
-    /// beneath `home`, the handle of whoever queued the jobs.
+    /// beneath `home`, the handle of whoever queued the jobs; `kept` is
+    /// what the last batch of this key left, to use if it is still current.
     ///
     /// # Errors
     ///
     /// When the locks or the files cannot be had; every job of the batch then fails.
-    fn open(home: &ConfinedDir, key: &str) -> Result<Self>;
+    fn open(home: &ConfinedDir, key: &str, kept: Option<Self::Kept>) -> Result<Self>;
 
     /// Writes what the jobs changed, all or nothing.
     ///
@@ -37,6 +43,10 @@ pub trait BatchState: Sized + 'static {
     ///
     /// When the files cannot be written; every job of the batch then fails.
     fn commit(&mut self) -> Result<()>;
+
+    /// After a successful commit: releases the locks and gives what the
+    /// next batch may start from.
+    fn keep(self) -> Option<Self::Kept>;
 }
 
 type Completion = Box<dyn FnOnce(Option<&Error>) + Send>;
@@ -45,24 +55,26 @@ type Job<S> =
     Box<dyn for<'a> FnOnce(std::result::Result<&'a mut S, &'a Error>) -> Completion + Send>;
 
 /// The queue and runner of one key.
-struct Queue<S> {
+struct Queue<S: BatchState> {
     home: ConfinedDir,
     key: String,
     jobs: Mutex<Vec<Job<S>>>,
     /// Held while a batch runs, so batches of one key never overlap.
     running: tokio::sync::Mutex<()>,
+    /// What the last successful batch left; taken by the next one.
+    kept: Mutex<Option<S::Kept>>,
 }
 
 /// A queue's identity: the home's path and the key.
 type QueueKey = (PathBuf, String);
 
 /// Group-committing access to many keys.
-pub struct Batcher<S> {
+pub struct Batcher<S: BatchState> {
     /// By home path and key: one engine serves one home, but nothing here relies on it.
     queues: Mutex<HashMap<QueueKey, Arc<Queue<S>>>>,
 }
 
-impl<S> Default for Batcher<S> {
+impl<S: BatchState> Default for Batcher<S> {
     fn default() -> Self {
         Batcher {
             queues: Mutex::new(HashMap::new()),
@@ -127,6 +139,7 @@ impl<S: BatchState> Batcher<S> {
                     key: key.to_owned(),
                     jobs: Mutex::new(Vec::new()),
                     running: tokio::sync::Mutex::new(()),
+                    kept: Mutex::new(None),
                 })
             })
             .clone()
@@ -139,13 +152,15 @@ async fn drain<S: BatchState>(queue: Arc<Queue<S>>) {
     if jobs.is_empty() {
         return; // an earlier runner took ours
     }
-    let (home, key) = (queue.home.clone(), queue.key.clone());
+    let runner = queue.clone();
     // A panic inside a job drops the completions; their callers get an error.
-    let _ = tokio::task::spawn_blocking(move || run_batch::<S>(&home, &key, jobs)).await;
+    let _ = tokio::task::spawn_blocking(move || run_batch::<S>(&runner, jobs)).await;
 }
 
-fn run_batch<S: BatchState>(home: &ConfinedDir, key: &str, jobs: Vec<Job<S>>) {
-    let mut state = match S::open(home, key) {
+fn run_batch<S: BatchState>(queue: &Queue<S>, jobs: Vec<Job<S>>) {
+    // Taken, not copied: a batch that fails leaves nothing to reuse.
+    let kept = lock(&queue.kept).take();
+    let mut state = match S::open(&queue.home, &queue.key, kept) {
         Ok(state) => state,
         Err(e) => {
             tracing::warn!(error = %e, "a storage batch could not start");
@@ -156,9 +171,12 @@ fn run_batch<S: BatchState>(home: &ConfinedDir, key: &str, jobs: Vec<Job<S>>) {
         }
     };
     let completions: Vec<Completion> = jobs.into_iter().map(|job| job(Ok(&mut state))).collect();
-    let result = state.commit();
-    drop(state); // release the locks before answering
-    let error = result.err();
+    let error = state.commit().err();
+    // Release the locks before answering.
+    match error {
+        None => *lock(&queue.kept) = state.keep(),
+        Some(_) => drop(state),
+    }
     for complete in completions {
         complete(error.as_ref());
     }

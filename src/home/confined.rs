@@ -25,6 +25,7 @@ use std::sync::Arc;
 use cap_std::fs::{Dir, DirBuilder, DirBuilderExt, OpenOptions, OpenOptionsExt};
 use rustix::fs::{Gid, Mode, OFlags, Uid};
 
+use super::stamp::FileStamp;
 use crate::error::{Error, Result};
 
 /// A directory handle beneath (or at) an account's home. Cloning shares
@@ -208,6 +209,40 @@ impl ConfinedDir {
         io::Read::read_to_end(&mut &file, &mut bytes).map_err(|e| self.error("read", name, e))?;
         let meta = file.metadata().map_err(|e| self.error("read", name, e))?;
         Ok(Some((bytes, meta)))
+    }
+
+    /// The metadata of the file `name`, read from its descriptor; `None`
+    /// when it does not exist.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OutsideHome`] / [`Error::Storage`].
+    pub fn metadata(&self, name: &str) -> Result<Option<fs::Metadata>> {
+        check_name(name)?;
+        match self.cap()?.open(name) {
+            Ok(file) => file
+                .into_std()
+                .metadata()
+                .map(Some)
+                .map_err(|e| self.error("look at", name, e)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(self.error("look at", name, e)),
+        }
+    }
+
+    /// The [`FileStamp`] of the file `name` (a symlink is followed while it
+    /// stays beneath this directory); `None` when it does not exist.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::OutsideHome`] / [`Error::Storage`].
+    pub fn stamp(&self, name: &str) -> Result<Option<FileStamp>> {
+        check_name(name)?;
+        match self.cap()?.metadata(name) {
+            Ok(meta) => Ok(Some(FileStamp::of_confined(&meta))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(self.error("look at", name, e)),
+        }
     }
 
     /// Opens (creating, mode 0600) the file `name` for reading and writing.

@@ -4,6 +4,7 @@
 use super::atomic::{self, NewFileOwner};
 use super::confined::{self, ConfinedDir};
 use super::lock::{self, LockSet, LOCK_TIMEOUT};
+use super::stamp::FileStamp;
 use super::BatchState;
 use crate::email::line_file::LineFile;
 use crate::error::Result;
@@ -13,7 +14,7 @@ const FILES: [&str; 3] = ["passwd", "shadow", "quota"];
 
 /// Something a job did outside the three files (a Maildir made or moved),
 /// to be reversed if the commit fails.
-pub type Undo = Box<dyn FnOnce() + Send>;
+pub type Undo = Box<dyn FnOnce() + Send + Sync>;
 
 /// A locked, in-memory view of a domain's account files.
 pub struct DomainFiles {
@@ -24,6 +25,8 @@ pub struct DomainFiles {
     pub passwd: LineFile,
     pub shadow: LineFile,
     pub quota: LineFile,
+    /// The files' stamps as read (and, after a commit, as written).
+    stamps: Stamps,
     _locks: Option<LockSet>,
     /// The account-wide lock of [`DomainFiles::hold_account_lock`], if taken.
     account_lock: Option<LockSet>,
@@ -36,6 +39,16 @@ impl std::fmt::Debug for DomainFiles {
             .field("dir", &self.dir.as_ref().map(ConfinedDir::relative))
             .finish_non_exhaustive()
     }
+}
+
+/// The stamps of `passwd`, `shadow` and `quota`, in that order (`None`: missing).
+pub type Stamps = [Option<FileStamp>; 3];
+
+/// What a committed batch leaves for the next one: the files as written.
+#[derive(Debug)]
+pub struct KeptFiles {
+    stamps: Stamps,
+    files: [LineFile; 3],
 }
 
 /// `etc/<domain>`, relative to the home.
@@ -86,10 +99,16 @@ impl DomainFiles {
             passwd: LineFile::default(),
             shadow: LineFile::default(),
             quota: LineFile::default(),
+            stamps: [None; 3],
             _locks: None,
             account_lock: None,
             undo: Vec::new(),
         }
+    }
+
+    /// The files' stamps when read or last written.
+    pub fn stamps(&self) -> Stamps {
+        self.stamps
     }
 
     /// Writes every changed file, all or nothing: all are staged (written and
@@ -109,24 +128,36 @@ impl DomainFiles {
         let mut staged = Vec::new();
         for (name, file) in self.files_mut() {
             if file.is_changed() {
-                staged.push((
-                    atomic::stage(&dir, name, &file.to_bytes(), file.metadata.as_ref(), owner)?,
-                    name,
-                ));
+                let bytes = file.to_bytes();
+                let temp = atomic::stage(&dir, name, &bytes, file.metadata.as_ref(), owner)?;
+                staged.push((temp, name, bytes));
             }
         }
         if staged.is_empty() {
             return Ok(());
         }
-        let mut replaced: Vec<&'static str> = Vec::new();
-        for (file, name) in staged {
+        let mut replaced: Vec<(&'static str, Vec<u8>)> = Vec::new();
+        for (file, name, bytes) in staged {
             if let Err(e) = file.commit() {
-                self.restore(&dir, &replaced);
+                let names: Vec<_> = replaced.iter().map(|(n, _)| *n).collect();
+                self.restore(&dir, &names);
                 return Err(e);
             }
-            replaced.push(name);
+            replaced.push((name, bytes));
         }
-        dir.sync()
+        dir.sync()?;
+        // Still locked: what is on disk now is what the next batch may start from.
+        for (name, bytes) in replaced {
+            let i = FILES.iter().position(|f| *f == name).unwrap_or(0);
+            match dir.metadata(name)? {
+                Some(meta) => {
+                    self.stamps[i] = Some(FileStamp::of(&meta));
+                    self.files_mut()[i].1.committed(bytes, meta);
+                }
+                None => self.stamps[i] = None,
+            }
+        }
+        Ok(())
     }
 
     /// Puts back the original bytes of files already replaced in a failed commit.
@@ -180,25 +211,86 @@ impl DomainFiles {
     /// `locks` (if any) are held.
     fn read_in(dir: ConfinedDir, locks: Option<LockSet>) -> Result<DomainFiles> {
         let [passwd, shadow, quota] = FILES.map(|f| read(&dir, f));
+        let (passwd, shadow, quota) = (passwd?, shadow?, quota?);
+        let stamp = |f: &LineFile| f.metadata.as_ref().map(FileStamp::of);
         Ok(DomainFiles {
-            passwd: passwd?,
-            shadow: shadow?,
-            quota: quota?,
+            stamps: [stamp(&passwd), stamp(&shadow), stamp(&quota)],
+            passwd,
+            shadow,
+            quota,
             dir: Some(dir),
             _locks: locks,
             account_lock: None,
             undo: Vec::new(),
         })
     }
+
+    /// Reads the files of `domain` under shared locks: the files of one
+    /// commit, never a mix of two (a commit renames them one by one).
+    ///
+    /// # Errors
+    ///
+    /// As for [`DomainFiles::read_unlocked`], and lock failures.
+    pub fn read_shared(home: &ConfinedDir, domain: &str) -> Result<DomainFiles> {
+        let Some(dir) = home.open_dir(&domain_dir(domain))? else {
+            return Ok(DomainFiles::unopened());
+        };
+        let locks = lock::lock_all_shared(&dir, &FILES, LOCK_TIMEOUT)?;
+        let mut files = DomainFiles::read_in(dir, Some(locks))?;
+        files._locks = None; // read: the locks are not needed any more
+        Ok(files)
+    }
+
+    /// The current stamps of the files of `domain`, read without locks;
+    /// `None` when the domain has no directory.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::OutsideHome`] / [`crate::Error::Storage`].
+    pub fn current_stamps(home: &ConfinedDir, domain: &str) -> Result<Option<Stamps>> {
+        let Some(dir) = home.open_dir(&domain_dir(domain))? else {
+            return Ok(None);
+        };
+        let [passwd, shadow, quota] = FILES.map(|f| dir.stamp(f));
+        Ok(Some([passwd?, shadow?, quota?]))
+    }
 }
 
 impl BatchState for DomainFiles {
-    fn open(home: &ConfinedDir, domain: &str) -> Result<DomainFiles> {
+    type Kept = KeptFiles;
+
+    fn open(home: &ConfinedDir, domain: &str, kept: Option<KeptFiles>) -> Result<DomainFiles> {
         let Some(dir) = home.open_dir(&domain_dir(domain))? else {
             return Ok(DomainFiles::unopened());
         };
         let locks = lock::lock_all(&dir, &FILES, LOCK_TIMEOUT)?;
+        if let Some(kept) = kept {
+            let [passwd, shadow, quota] = FILES.map(|f| dir.stamp(f));
+            let now = [passwd?, shadow?, quota?];
+            if now == kept.stamps {
+                // Nobody wrote since our last commit: no need to read again.
+                let [passwd, shadow, quota] = kept.files;
+                return Ok(DomainFiles {
+                    dir: Some(dir),
+                    passwd,
+                    shadow,
+                    quota,
+                    stamps: now,
+                    _locks: Some(locks),
+                    account_lock: None,
+                    undo: Vec::new(),
+                });
+            }
+        }
         DomainFiles::read_in(dir, Some(locks))
+    }
+
+    fn keep(self) -> Option<KeptFiles> {
+        self.dir.as_ref()?;
+        Some(KeptFiles {
+            stamps: self.stamps,
+            files: [self.passwd, self.shadow, self.quota],
+        })
     }
 
     fn commit(&mut self) -> Result<()> {
@@ -229,7 +321,7 @@ fn new_file_owner(dir: &ConfinedDir) -> NewFileOwner {
 
 fn read(dir: &ConfinedDir, name: &str) -> Result<LineFile> {
     Ok(match dir.read(name)? {
-        Some((bytes, meta)) => LineFile::new(&bytes, Some(meta)),
+        Some((bytes, meta)) => LineFile::from_vec(bytes, Some(meta)),
         None => LineFile::default(),
     })
 }
@@ -261,7 +353,7 @@ mod tests {
     #[test]
     fn a_rename_that_fails_puts_back_the_files_already_replaced_and_undoes() {
         let (_home, handle, dir) = domain();
-        let mut files = DomainFiles::open(&handle, "example.com").unwrap();
+        let mut files = DomainFiles::open(&handle, "example.com", None).unwrap();
         files.passwd.push(b"b:x\n".to_vec());
         files.shadow.push(b"b:h:1::::::\n".to_vec());
         files.quota.push(b"b:7\n".to_vec());
@@ -296,7 +388,7 @@ mod tests {
             .unwrap()
             .modified()
             .unwrap();
-        let mut files = DomainFiles::open(&handle, "example.com").unwrap();
+        let mut files = DomainFiles::open(&handle, "example.com", None).unwrap();
         files.shadow.push(b"b:h:1::::::\n".to_vec());
         files.commit().unwrap();
         assert_eq!(
@@ -318,7 +410,7 @@ mod tests {
         fs::write(outside.path().join("shadow"), b"root:h:1::::::\n").unwrap();
         fs::remove_file(dir.join("shadow")).unwrap();
         symlink(outside.path().join("shadow"), dir.join("shadow")).unwrap();
-        let err = DomainFiles::open(&handle, "example.com").unwrap_err();
+        let err = DomainFiles::open(&handle, "example.com", None).unwrap_err();
         assert!(
             matches!(&err, crate::Error::OutsideHome(p) if p == Path::new("etc/example.com/shadow")),
             "{err}"
@@ -326,12 +418,12 @@ mod tests {
         let err = DomainFiles::read_unlocked(&handle, "example.com").unwrap_err();
         assert!(matches!(err, crate::Error::OutsideHome(_)), "{err}");
         symlink(outside.path(), home.path().join("etc/example.org")).unwrap();
-        let err = DomainFiles::open(&handle, "example.org").unwrap_err();
+        let err = DomainFiles::open(&handle, "example.org", None).unwrap_err();
         assert!(
             matches!(&err, crate::Error::OutsideHome(p) if p == Path::new("etc/example.org")),
             "{err}"
         );
-        let missing = DomainFiles::open(&handle, "example.net").unwrap();
+        let missing = DomainFiles::open(&handle, "example.net", None).unwrap();
         assert!(!missing.is_locked() && missing.dir().is_none());
     }
 }

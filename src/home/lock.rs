@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 /// How long to wait for another process to release a lock.
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Exclusive locks, held until dropped.
+/// Locks, exclusive or shared, held until dropped.
 #[derive(Debug)]
 pub struct LockSet {
     _files: Vec<File>,
@@ -39,22 +39,53 @@ fn lock_name(name: &str) -> String {
 /// [`Error::Storage`] when one cannot be opened, [`Error::LockTimeout`]
 /// when another process holds a lock for longer than `timeout`.
 pub fn lock_all(dir: &ConfinedDir, names: &[&str], timeout: Duration) -> Result<LockSet> {
+    lock_all_as(
+        dir,
+        names,
+        timeout,
+        FlockOperation::NonBlockingLockExclusive,
+    )
+}
+
+/// [`lock_all`] with shared locks, for a reader that needs the files of one
+/// commit: any number of readers hold them together, and a writer waits
+/// for them (and they for it).
+///
+/// # Errors
+///
+/// As for [`lock_all`].
+pub fn lock_all_shared(dir: &ConfinedDir, names: &[&str], timeout: Duration) -> Result<LockSet> {
+    lock_all_as(dir, names, timeout, FlockOperation::NonBlockingLockShared)
+}
+
+fn lock_all_as(
+    dir: &ConfinedDir,
+    names: &[&str],
+    timeout: Duration,
+    operation: FlockOperation,
+) -> Result<LockSet> {
     let deadline = Instant::now() + timeout;
     let files = names
         .iter()
-        .map(|n| lock_one(dir, n, deadline, timeout))
+        .map(|n| lock_one(dir, n, deadline, timeout, operation))
         .collect::<Result<Vec<_>>>()?;
     Ok(LockSet { _files: files })
 }
 
-fn lock_one(dir: &ConfinedDir, name: &str, deadline: Instant, timeout: Duration) -> Result<File> {
+fn lock_one(
+    dir: &ConfinedDir,
+    name: &str,
+    deadline: Instant,
+    timeout: Duration,
+    operation: FlockOperation,
+) -> Result<File> {
     let lock_name = lock_name(name);
     let file = dir
         .open_or_create(&lock_name)
         .map_err(|e| dir.error("open the lock file", &lock_name, e))?;
     let mut pause = Duration::from_millis(1);
     loop {
-        match rustix::fs::flock(&file, FlockOperation::NonBlockingLockExclusive) {
+        match rustix::fs::flock(&file, operation) {
             Ok(()) => return Ok(file),
             Err(e) if e == rustix::io::Errno::WOULDBLOCK || e == rustix::io::Errno::INTR => {}
             Err(e) => return Err(dir.error("lock", &lock_name, e.into())),
@@ -83,6 +114,14 @@ mod tests {
         let err = lock_all(&dir, &["shadow"], Duration::from_millis(30)).unwrap_err();
         assert!(matches!(err, Error::LockTimeout { .. }), "{err}");
         drop(held);
+        let reader = lock_all_shared(&dir, &["shadow"], LOCK_TIMEOUT).unwrap();
+        lock_all_shared(&dir, &["shadow"], Duration::from_millis(30)).unwrap();
+        let err = lock_all(&dir, &["shadow"], Duration::from_millis(30)).unwrap_err();
+        assert!(
+            matches!(err, Error::LockTimeout { .. }),
+            "a reader holds it: {err}"
+        );
+        drop(reader);
         lock_all(&dir, &["shadow"], Duration::from_millis(30)).unwrap();
         assert!(tmp.path().join("shadow.lock").exists());
         assert_eq!(lock_name("passwd"), "passwd.lock");

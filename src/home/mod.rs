@@ -1,7 +1,8 @@
 //! Every byte under an account's home, reached only through a handle on
 //! the home ([`confined`]): locks ([`lock`]), crash-safe replacement
 //! ([`atomic`]), group commit of concurrent changes ([`batch`]), the
-//! per-domain mail files ([`domain_files`]) and Maildirs ([`maildir`]).
+//! per-domain mail files ([`domain_files`]), cached views of them for
+//! the calls that only read ([`domain_view`]) and Maildirs ([`maildir`]).
 //!
 //! The account owner is not trusted: any path under his home may be a
 //! symlink he planted. Nothing here takes an absolute path; every
@@ -12,9 +13,13 @@ pub mod atomic;
 pub mod batch;
 pub mod confined;
 pub mod domain_files;
+pub mod domain_view;
 pub mod lock;
 pub mod maildir;
+pub mod stamp;
 
 pub use batch::{BatchState, Batcher};
 pub use confined::ConfinedDir;
 pub use domain_files::DomainFiles;
+pub use domain_view::DomainViews;
+pub use stamp::FileStamp;

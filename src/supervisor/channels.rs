@@ -47,8 +47,15 @@ pub fn serve(
             let root = root.clone();
             async move {
                 match request {
-                    Request::Read(file) if is_allowed(&user, &file) => {
-                        read_reply(DirectFiles::new(&root).read(&file))
+                    Request::Read { file, unless } if is_allowed(&user, &file) => {
+                        // File I/O: off the supervisor's runtime threads.
+                        let files = DirectFiles::new(&root);
+                        let read = tokio::task::spawn_blocking(move || {
+                            files.read_fresh(&file, unless.as_deref())
+                        })
+                        .await
+                        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+                        read_reply(read)
                     }
                     other => {
                         tracing::warn!(user, request = ?other, "worker asked for a file outside the allow-list");
@@ -74,7 +81,9 @@ pub fn serve(
                         }
                         audit_reply()
                     }
-                    Request::Read(_) => after_change_reply(Some("The request was refused.".into())),
+                    Request::Read { .. } => {
+                        after_change_reply(Some("The request was refused.".into()))
+                    }
                 }
             }
         })));

@@ -28,7 +28,7 @@ pub async fn add_pop(state: &AccountState, args: &Args) -> Result<UapiResult> {
     args.require(&["email"])?;
     let password = args.get("password")?.filter(|p| !p.is_empty());
     let password_hash = args.get("password_hash")?.filter(|h| !h.is_empty());
-    let (account, address) = common::address(state, args)?;
+    let (account, address) = common::address(state, args).await?;
     if RESERVED_LOCALPARTS.contains(&address.localpart.as_str()) {
         return Err(Error::ReservedLocalpart(address.localpart));
     }
@@ -49,11 +49,16 @@ pub async fn add_pop(state: &AccountState, args: &Args) -> Result<UapiResult> {
     if let Some(max) = account.max_mailboxes {
         // A quick look first, so that a refused add makes no directory;
         // the count that decides is made again under the lock below.
-        if common::mailbox_count(&account)? as u64 >= max {
+        let counted = account.clone();
+        let count = state
+            .read(move |reader| common::mailbox_count(reader, &counted))
+            .await?;
+        if count as u64 >= max {
             return Err(Error::TooManyMailboxes(max));
         }
     }
-    make_domain_dir(&account, &address.domain)?;
+    let (made, domain) = (account.clone(), address.domain.clone());
+    crate::off_reactor::run(move || make_domain_dir(&made, &domain)).await?;
 
     let maildir_path = account.maildir(&address.domain, &address.localpart);
     let owner = common::new_owner(&account);

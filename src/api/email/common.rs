@@ -1,6 +1,8 @@
 //! What the `Email` functions share: finding the mailbox an argument names,
 //! and who owns what they create.
 
+use std::sync::Arc;
+
 use zeroize::Zeroizing;
 
 use crate::account::Account;
@@ -8,15 +10,34 @@ use crate::api::args::Args;
 use crate::email::{hash, mailbox, password, strength, MailAddress};
 use crate::error::{Error, Result};
 use crate::home::DomainFiles;
-use crate::state::AccountState;
+use crate::state::{AccountState, Reader};
 
 /// The account and the mailbox address named by `email` (and `domain`).
 /// `email` must already be required by the caller.
-pub(super) fn address(state: &AccountState, args: &Args) -> Result<(Account, MailAddress)> {
-    let account = state.account()?;
+pub(super) async fn address(state: &AccountState, args: &Args) -> Result<(Account, MailAddress)> {
+    let account = state.account().await?;
     let email = args.get("email")?.unwrap_or_default();
     let address = MailAddress::resolve(email, args.get("domain")?, &account)?;
     Ok((account, address))
+}
+
+/// The account, the address named by `email` (and `domain`) and that
+/// mailbox's current record, in one trip off the runtime's threads.
+pub(super) async fn mailbox(
+    state: &AccountState,
+    args: &Args,
+) -> Result<(Account, MailAddress, mailbox::MailboxRecord)> {
+    let email = args.get("email")?.unwrap_or_default().to_owned();
+    let domain = args.get("domain")?.map(str::to_owned);
+    state
+        .read(move |reader| {
+            let account = reader.account()?;
+            let address = MailAddress::resolve(&email, domain.as_deref(), &account)?;
+            let files = reader.domain(&account, &address.domain)?;
+            let record = mailbox::record(&files, &address)?;
+            Ok((account, address, record))
+        })
+        .await
 }
 
 /// Runs CPU-heavy work (hashing takes a few milliseconds) off the I/O
@@ -57,37 +78,36 @@ pub(super) fn new_owner(account: &Account) -> Option<(u32, u32)> {
         .then_some((account.uid, account.gid))
 }
 
-/// The current record of one mailbox, read under the domain's lock.
+/// The current record of one mailbox, from the cached view of its domain
+/// (the files of one commit), looked at off the runtime's threads.
 pub(super) async fn record(
     state: &AccountState,
     account: &Account,
     address: &MailAddress,
 ) -> Result<mailbox::MailboxRecord> {
-    let target = address.clone();
+    let (account, target) = (account.clone(), address.clone());
     state
-        .mail_files()
-        .run(&account.home_dir, &address.domain, move |files| {
-            mailbox::record(files, &target)
+        .read(move |reader| {
+            let files = reader.domain(&account, &target.domain)?;
+            mailbox::record(&files, &target)
         })
         .await
 }
 
-/// Every domain's files, read without locks, main domain first.
-pub(super) fn all_domains(account: &Account) -> Result<Vec<(String, DomainFiles)>> {
+/// Every domain's current files, main domain first (blocking).
+pub(super) fn all_domains(
+    reader: &Reader,
+    account: &Account,
+) -> Result<Vec<(String, Arc<DomainFiles>)>> {
     account
         .domains()
-        .map(|d| {
-            Ok((
-                d.to_owned(),
-                DomainFiles::read_unlocked(&account.home_dir, d)?,
-            ))
-        })
+        .map(|d| Ok((d.to_owned(), reader.domain(account, d)?)))
         .collect()
 }
 
-/// How many mailboxes the account has across its domains.
-pub(super) fn mailbox_count(account: &Account) -> Result<usize> {
-    Ok(all_domains(account)?
+/// How many mailboxes the account has across its domains (blocking).
+pub(super) fn mailbox_count(reader: &Reader, account: &Account) -> Result<usize> {
+    Ok(all_domains(reader, account)?
         .iter()
         .map(|(_, files)| mailbox::records(files).len())
         .sum())

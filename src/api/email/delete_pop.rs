@@ -20,7 +20,7 @@ use crate::home::maildir;
 /// storage failure.
 pub async fn delete_pop(state: &AccountState, args: &Args) -> Result<UapiResult> {
     args.require(&["email"])?;
-    let (account, address) = common::address(state, args)?;
+    let (account, address) = common::address(state, args).await?;
     let keep_maildir = args
         .get("flags")?
         .is_some_and(|f| f.split(',').any(|f| f.trim() == "passwd"));

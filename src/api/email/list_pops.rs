@@ -27,28 +27,34 @@ const NBSP: char = '\u{a0}';
 ///
 /// An invalid `regex`, or unreadable files.
 pub async fn list_pops(state: &AccountState, args: &Args) -> Result<UapiResult> {
-    let account = state.account()?;
     let filter = regex_filter(args)?;
-    let mut rows = Vec::new();
-    if !args.flag("skip_main")? {
-        rows.push(json!({"email": account.user, "login": "Main Account", "suspended_incoming": 0, "suspended_login": 0}));
-    }
-    for (domain, files) in common::all_domains(&account)? {
-        for record in mailbox::records(&files) {
-            let email = format!("{}@{domain}", record.localpart);
-            rows.push(json!({
-                "email": email, "login": email,
-                // liveapid has no incoming-mail suspension: mail is always delivered.
-                "suspended_incoming": 0,
-                "suspended_login": u8::from(record.login_suspended()),
-            }));
-        }
-    }
-    rows.retain(|row| {
-        filter
-            .as_ref()
-            .is_none_or(|re| re.is_match(row["email"].as_str().unwrap_or("")))
-    });
+    let skip_main = args.flag("skip_main")?;
+    let rows = state
+        .read(move |reader| {
+            let account = reader.account()?;
+            let mut rows = Vec::new();
+            if !skip_main {
+                rows.push(json!({"email": account.user, "login": "Main Account", "suspended_incoming": 0, "suspended_login": 0}));
+            }
+            for (domain, files) in common::all_domains(reader, &account)? {
+                for record in mailbox::records(&files) {
+                    let email = format!("{}@{domain}", record.localpart);
+                    rows.push(json!({
+                        "email": email, "login": email,
+                        // liveapid has no incoming-mail suspension: mail is always delivered.
+                        "suspended_incoming": 0,
+                        "suspended_login": u8::from(record.login_suspended()),
+                    }));
+                }
+            }
+            rows.retain(|row| {
+                filter
+                    .as_ref()
+                    .is_none_or(|re| re.is_match(row["email"].as_str().unwrap_or("")))
+            });
+            Ok(rows)
+        })
+        .await?;
     Ok(transformed(Value::Array(rows)))
 }
 
@@ -59,58 +65,65 @@ pub async fn list_pops(state: &AccountState, args: &Args) -> Result<UapiResult> 
 ///
 /// An invalid or foreign domain, a missing mailbox, an invalid `regex`.
 pub async fn list_pops_with_disk(state: &AccountState, args: &Args) -> Result<UapiResult> {
-    let account = state.account()?;
     let filter = regex_filter(args)?;
     let measure = !args.flag("no_disk")?;
     let only_domain = args
         .get("domain")?
         .filter(|d| !d.is_empty())
         .map(str::to_ascii_lowercase);
-    if let Some(d) = &only_domain {
-        if !is_valid_domain(d) {
-            return Err(Error::InvalidDomain(d.clone()));
-        }
-        if !account.owns_domain(d) {
-            return Err(Error::NoAccountsForDomain(d.clone()));
-        }
-    }
-    let only_mailbox = match args.get("email")?.filter(|e| !e.is_empty()) {
-        Some(email) => Some(MailAddress::resolve(
-            email,
-            only_domain.as_deref(),
-            &account,
-        )?),
-        None => None,
-    };
-    let mut rows = Vec::new();
-    for (domain, files) in common::all_domains(&account)? {
-        if only_domain.as_ref().is_some_and(|d| *d != domain) {
-            continue;
-        }
-        for record in mailbox::records(&files) {
-            if only_mailbox
-                .as_ref()
-                .is_some_and(|a| a.localpart != record.localpart || a.domain != domain)
-            {
-                continue;
+    let only_email = args
+        .get("email")?
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned);
+    // The walks of the Maildirs take long on a big mailbox: all of it runs
+    // on the blocking pool, where it delays no other connection.
+    let rows = state
+        .read(move |reader| {
+            let account = reader.account()?;
+            if let Some(d) = &only_domain {
+                if !is_valid_domain(d) {
+                    return Err(Error::InvalidDomain(d.clone()));
+                }
+                if !account.owns_domain(d) {
+                    return Err(Error::NoAccountsForDomain(d.clone()));
+                }
             }
-            let email = format!("{}@{domain}", record.localpart);
-            if filter.as_ref().is_some_and(|re| !re.is_match(&email)) {
-                continue;
-            }
-            let (used, mtime) = if measure {
-                maildir::disk_usage(&account.home_dir, &domain, &record.localpart)?
-            } else {
-                (0, 0)
+            let only_mailbox = match &only_email {
+                Some(email) => Some(MailAddress::resolve(email, only_domain.as_deref(), &account)?),
+                None => None,
             };
-            rows.push(disk_row(&record, &domain, used, mtime));
-        }
-    }
-    if let Some(a) = &only_mailbox {
-        if rows.is_empty() {
-            return Err(Error::NoSuchMailbox(a.to_string()));
-        }
-    }
+            let mut rows = Vec::new();
+            for (domain, files) in common::all_domains(reader, &account)? {
+                if only_domain.as_ref().is_some_and(|d| *d != domain) {
+                    continue;
+                }
+                for record in mailbox::records(&files) {
+                    if only_mailbox
+                        .as_ref()
+                        .is_some_and(|a| a.localpart != record.localpart || a.domain != domain)
+                    {
+                        continue;
+                    }
+                    let email = format!("{}@{domain}", record.localpart);
+                    if filter.as_ref().is_some_and(|re| !re.is_match(&email)) {
+                        continue;
+                    }
+                    let (used, mtime) = if measure {
+                        maildir::disk_usage(&account.home_dir, &domain, &record.localpart)?
+                    } else {
+                        (0, 0)
+                    };
+                    rows.push(disk_row(&record, &domain, used, mtime));
+                }
+            }
+            if let Some(a) = &only_mailbox {
+                if rows.is_empty() {
+                    return Err(Error::NoSuchMailbox(a.to_string()));
+                }
+            }
+            Ok(rows)
+        })
+        .await?;
     Ok(transformed(Value::Array(rows)))
 }
 
@@ -120,8 +133,10 @@ pub async fn list_pops_with_disk(state: &AccountState, args: &Args) -> Result<Ua
 ///
 /// Unreadable files.
 pub async fn count_pops(state: &AccountState, _args: &Args) -> Result<UapiResult> {
-    let account = state.account()?;
-    Ok(transformed(json!(common::mailbox_count(&account)?)))
+    let count = state
+        .read(|reader| common::mailbox_count(reader, &reader.account()?))
+        .await?;
+    Ok(transformed(json!(count)))
 }
 
 fn transformed(data: Value) -> UapiResult {

@@ -41,7 +41,7 @@ async fn set_login_suspended(
     suspended: bool,
 ) -> Result<UapiResult> {
     args.require(&["email"])?;
-    let (account, address) = common::address(state, args)?;
+    let (account, address) = common::address(state, args).await?;
     let target = address.clone();
     state
         .mail_files()

@@ -25,7 +25,7 @@ use crate::error::Result;
 /// password, a missing mailbox, or a storage failure.
 pub async fn passwd_pop(state: &AccountState, args: &Args) -> Result<UapiResult> {
     args.require(&["email", "password"])?;
-    let (account, address) = common::address(state, args)?;
+    let (account, address) = common::address(state, args).await?;
     let password = args.get("password")?.unwrap_or_default();
     let new_hash = common::hash_new_password(state, args, &account, &address, password).await?;
     let changed = address.clone();

@@ -18,8 +18,7 @@ use crate::error::Result;
 /// A missing argument, an invalid or foreign address, no such mailbox.
 pub async fn get_pop_quota(state: &AccountState, args: &Args) -> Result<UapiResult> {
     args.require(&["email"])?;
-    let (account, address) = common::address(state, args)?;
-    let record = common::record(state, &account, &address).await?;
+    let (_, _, record) = common::mailbox(state, args).await?;
     let data = if args.flag("as_bytes")? {
         json!(record.quota.bytes())
     } else {
@@ -37,7 +36,7 @@ pub async fn get_pop_quota(state: &AccountState, args: &Args) -> Result<UapiResu
 /// such mailbox, or a storage failure.
 pub async fn edit_pop_quota(state: &AccountState, args: &Args) -> Result<UapiResult> {
     args.require(&["email", "quota"])?;
-    let (account, address) = common::address(state, args)?;
+    let (account, address) = common::address(state, args).await?;
     let quota = Quota::from_argument(
         args.get("quota")?.unwrap_or_default(),
         account.max_quota_mib,

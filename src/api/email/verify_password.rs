@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 pub async fn verify_password(state: &AccountState, args: &Args) -> Result<UapiResult> {
     args.require(&["email", "password"])?;
     password::check(args.get("password")?.unwrap_or_default())?;
-    let (account, address) = common::address(state, args)?;
+    let (account, address) = common::address(state, args).await?;
     state.limits().count_verify(args.caller(), &address)?;
     let record = common::record(state, &account, &address).await?;
     let stored = record.stored_hash.clone().unwrap_or_default();

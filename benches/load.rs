@@ -1,0 +1,591 @@
+//! The load generator: latency, throughput and memory of a running
+//! `liveapid serve`, each beside the floor it is judged against, measured in
+//! the same run (these machines are shared and noisy: read the ratios).
+//!
+//! Run: `cargo bench --bench load` (a plain binary, release build). The
+//! daemon is the release `liveapid` binary in its own process, on scratch
+//! accounts; the clients are threads of this process speaking the LiveAPI
+//! protocol over the account's socket, one connection each.
+//!
+//! Floors, each measured here:
+//! - one SHA-512-crypt hash by libxcrypt (`crypt_r`), and the all-core hash
+//!   rate (one thread per core, each hashing);
+//! - one atomic rewrite of the domain's `shadow` file (temp file, fsync,
+//!   rename, directory fsync);
+//! - a bare Unix-socket echo of a JSON-switch-sized message;
+//! - the daemon's cheapest round trip (the JSON switch).
+//!
+//! `BENCHMARKS.md` keeps the results and the targets.
+
+use std::ffi::{CStr, CString};
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use liveapid::demo;
+
+/// How long each case runs, after a short warm-up.
+const CASE_TIME: Duration = Duration::from_millis(1500);
+const WARM_UP: Duration = Duration::from_millis(200);
+/// Mailboxes of the small and the big domain.
+const SMALL: usize = 10;
+const BIG: usize = 100_000;
+const IDLE_CONNECTIONS: usize = 1000;
+const CLIENTS: [usize; 3] = [1, 8, 64];
+
+fn main() {
+    raise_descriptor_limit();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    println!(
+        "liveapid load benchmark: {cores} cores, release build, {} per case",
+        secs(CASE_TIME)
+    );
+    let scratch = tempfile::tempdir().unwrap();
+
+    // Floors.
+    let hash_p50 = libxcrypt_hash_p50();
+    let hash_rate = all_core_hash_rate(cores);
+    let small = Fixture::new(&scratch.path().join("small"), "example.com", SMALL);
+    let rewrite_p50 = atomic_rewrite_p50(&small.domain_dir().join("shadow"));
+    let echo_p50 = socket_echo_p50();
+
+    let daemon = Daemon::start(&small, &scratch.path().join("small.sock"));
+    let switch_p50 = {
+        let mut c = Client::connect(&daemon.socket);
+        let mut times = Vec::new();
+        run_for(WARM_UP, || c.json_switch());
+        run_for(CASE_TIME, || {
+            let t = Instant::now();
+            c.json_switch();
+            times.push(t.elapsed());
+        });
+        percentile(&mut times, 50)
+    };
+    println!();
+    println!("{:<52} {:>10} {:>10}", "floor", "p50 µs", "per s");
+    row_floor("libxcrypt SHA-512-crypt hash, one core", hash_p50, None);
+    row_floor(
+        &format!("all-core hash rate ({cores} threads)"),
+        Duration::ZERO,
+        Some(hash_rate),
+    );
+    row_floor(
+        "atomic rewrite of shadow (fsyncs included)",
+        rewrite_p50,
+        None,
+    );
+    row_floor("bare Unix-socket echo", echo_p50, None);
+    row_floor("daemon JSON-switch round trip", switch_p50, None);
+
+    println!();
+    println!(
+        "{:<34} {:>7} {:>10} {:>10} {:>11}",
+        "call (10-mailbox domain)", "clients", "p50 µs", "p99 µs", "calls/s"
+    );
+    let mut results = Vec::new();
+    for call in [
+        Call::VerifyPassword,
+        Call::GetPopQuota,
+        Call::ListPops,
+        Call::PasswdPop,
+    ] {
+        for clients in CLIENTS {
+            let r = load(&daemon.socket, call, clients, SMALL, "example.com");
+            println!(
+                "{:<34} {:>7} {:>10.1} {:>10.1} {:>11.0}",
+                call.name(),
+                clients,
+                us(r.p50),
+                us(r.p99),
+                r.throughput
+            );
+            results.push(((call, clients), r));
+        }
+    }
+    let get = |call: Call, clients: usize| {
+        results
+            .iter()
+            .find(|((c, n), _)| *c == call && *n == clients)
+            .map(|(_, r)| r.clone())
+            .unwrap()
+    };
+    drop(daemon);
+
+    let big = Fixture::new(&scratch.path().join("big"), "big.example", BIG);
+    let big_daemon = Daemon::start(&big, &scratch.path().join("big.sock"));
+    let big_64 = load(&big_daemon.socket, Call::PasswdPop, 64, 64, "big.example");
+    println!(
+        "{:<34} {:>7} {:>10.1} {:>10.1} {:>11.0}",
+        "passwd_pop, 100 000-mailbox domain",
+        64,
+        us(big_64.p50),
+        us(big_64.p99),
+        big_64.throughput
+    );
+    drop(big_daemon);
+
+    let fresh = Fixture::new(&scratch.path().join("idle"), "example.com", SMALL);
+    let idle_daemon = Daemon::start(&fresh, &scratch.path().join("idle.sock"));
+    let rss_idle = idle_daemon.rss_kib();
+    let connections: Vec<Client> = (0..IDLE_CONNECTIONS)
+        .map(|_| {
+            let mut c = Client::connect(&idle_daemon.socket);
+            c.json_switch();
+            c
+        })
+        .collect();
+    let rss_loaded = idle_daemon.rss_kib();
+    drop(connections);
+    drop(idle_daemon);
+    let per_connection = (rss_loaded.saturating_sub(rss_idle)) as f64 / IDLE_CONNECTIONS as f64;
+    println!();
+    println!("daemon resident memory: {rss_idle} KiB idle, {rss_loaded} KiB with {IDLE_CONNECTIONS} idle connections ({per_connection:.1} KiB each)");
+
+    let passwd_1 = get(Call::PasswdPop, 1);
+    println!();
+    println!("{:<64} {:>8} {:>8}", "ratio", "now", "target");
+    ratio(
+        "passwd_pop p50 / (one hash + one atomic rewrite)",
+        us(passwd_1.p50) / (us(hash_p50) + us(rewrite_p50)),
+        "≤ 1.15",
+    );
+    ratio(
+        "get_pop_quota p50 / JSON-switch round trip",
+        us(get(Call::GetPopQuota, 1).p50) / us(switch_p50),
+        "≤ 2",
+    );
+    ratio(
+        "JSON-switch round trip / bare socket echo",
+        us(switch_p50) / us(echo_p50),
+        "-",
+    );
+    ratio(
+        "verify_password at 8 clients / all-core hash rate",
+        get(Call::VerifyPassword, 8).throughput / hash_rate,
+        "≥ 0.7",
+    );
+    ratio(
+        "passwd_pop at 64 clients, 10 mailboxes / all-core hash rate",
+        get(Call::PasswdPop, 64).throughput / hash_rate,
+        "≥ 0.8",
+    );
+    ratio(
+        "64 clients: 100 000-mailbox / 10-mailbox domain",
+        big_64.throughput / get(Call::PasswdPop, 64).throughput,
+        "≥ 0.5",
+    );
+    ratio(
+        "resident MiB with 1 000 idle connections",
+        rss_loaded as f64 / 1024.0,
+        "≤ 30",
+    );
+}
+
+fn row_floor(name: &str, p50: Duration, rate: Option<f64>) {
+    let p50 = if p50.is_zero() {
+        "-".to_owned()
+    } else {
+        format!("{:.1}", us(p50))
+    };
+    let rate = rate.map_or("-".to_owned(), |r| format!("{r:.0}"));
+    println!("{name:<52} {p50:>10} {rate:>10}");
+}
+
+fn ratio(name: &str, value: f64, target: &str) {
+    println!("{name:<64} {value:>8.2} {target:>8}");
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+fn percentile(times: &mut [Duration], p: usize) -> Duration {
+    times.sort();
+    times[(times.len() * p / 100).min(times.len() - 1)]
+}
+
+fn run_for(time: Duration, mut f: impl FnMut()) {
+    let end = Instant::now() + time;
+    while Instant::now() < end {
+        f();
+    }
+}
+
+/// A scratch account whose domain has `mailboxes` mailboxes (`box00000`,
+/// …), each with a real `$6$` hash of [`OLD_PASSWORD`].
+struct Fixture {
+    account: demo::DemoAccount,
+    domain: String,
+}
+
+const OLD_PASSWORD: &str = "Bench-Old-Pass-9z";
+
+impl Fixture {
+    fn new(dir: &Path, domain: &str, mailboxes: usize) -> Fixture {
+        std::fs::create_dir_all(dir).unwrap();
+        let account = demo::create(dir).unwrap();
+        std::fs::write(
+            account.root.join("var/cpanel/users").join(demo::USER),
+            format!("USER={}\nDNS={domain}\nFEATURELIST=default\n", demo::USER),
+        )
+        .unwrap();
+        let fixture = Fixture {
+            account,
+            domain: domain.to_owned(),
+        };
+        let etc = fixture.domain_dir();
+        std::fs::create_dir_all(&etc).unwrap();
+        let hash = liveapid::email::hash::hash_password(OLD_PASSWORD.as_bytes()).unwrap();
+        let (mut passwd, mut shadow, mut quota) = (String::new(), String::new(), String::new());
+        for i in 0..mailboxes {
+            passwd.push_str(&format!(
+                "box{i:05}:x:0:0:demo:/h/demo/mail/{domain}/box{i:05}:/h/demo\n"
+            ));
+            shadow.push_str(&format!("box{i:05}:{hash}:20000::::::\n"));
+            quota.push_str(&format!("box{i:05}:262144000\n"));
+        }
+        for (name, text) in [("passwd", passwd), ("shadow", shadow), ("quota", quota)] {
+            std::fs::write(etc.join(name), text).unwrap();
+        }
+        fixture
+    }
+
+    fn domain_dir(&self) -> PathBuf {
+        self.account.home.join("etc").join(&self.domain)
+    }
+}
+
+/// The release daemon serving one fixture, stopped when dropped.
+struct Daemon {
+    child: Child,
+    socket: PathBuf,
+}
+
+impl Daemon {
+    fn start(fixture: &Fixture, socket: &Path) -> Daemon {
+        let child = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+            .args(["serve", "--user", demo::USER, "--root"])
+            .arg(&fixture.account.root)
+            .arg("--home")
+            .arg(&fixture.account.home)
+            .arg("--socket")
+            .arg(socket)
+            // The load is the point: no rate limit, room for every client.
+            .args([
+                "--verify-rate",
+                "0",
+                "--change-rate",
+                "0",
+                "--max-connections",
+                "2000",
+                "--hash-queue",
+                "2000",
+            ])
+            .env("LIVEAPID_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while UnixStream::connect(socket).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the daemon did not start"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Daemon {
+            child,
+            socket: socket.to_owned(),
+        }
+    }
+
+    fn rss_kib(&self) -> u64 {
+        // Let the allocator settle after the last connection's reply.
+        std::thread::sleep(Duration::from_millis(200));
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("VmRSS:")
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            })
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = rustix::process::kill_process(
+            rustix::process::Pid::from_raw(self.child.id() as i32).unwrap(),
+            rustix::process::Signal::TERM,
+        );
+        let _ = self.child.wait();
+    }
+}
+
+/// One LiveAPI connection, in JSON mode.
+struct Client {
+    stream: UnixStream,
+    buffer: Vec<u8>,
+}
+
+impl Client {
+    fn connect(path: &Path) -> Client {
+        let mut client = Client {
+            stream: UnixStream::connect(path).unwrap(),
+            buffer: Vec::with_capacity(4096),
+        };
+        client.json_switch();
+        client
+    }
+
+    fn json_switch(&mut self) {
+        self.request(b"<cpaneljson enable=\"1\">");
+    }
+
+    /// Sends one request and returns the reply's JSON text.
+    fn request(&mut self, payload: &[u8]) -> &[u8] {
+        let mut message = format!("{}\n", payload.len()).into_bytes();
+        message.extend_from_slice(payload);
+        self.stream.write_all(&message).unwrap();
+        self.buffer.clear();
+        let mut chunk = [0u8; 65536];
+        while !self.buffer.ends_with(b"</cpanelresult>\n") {
+            let n = self.stream.read(&mut chunk).unwrap();
+            assert!(n > 0, "the daemon closed the connection");
+            self.buffer.extend_from_slice(&chunk[..n]);
+        }
+        &self.buffer
+    }
+
+    fn call(&mut self, func: &str, args: &str) -> bool {
+        let payload = format!(
+            "<cpanelaction>{{\"module\":\"Email\",\"func\":\"{func}\",\"apiversion\":3,\"args\":{{{args}}}}}</cpanelaction>"
+        );
+        let reply = self.request(payload.as_bytes());
+        reply.windows(10).any(|w| w == b"\"status\":1")
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Call {
+    PasswdPop,
+    VerifyPassword,
+    GetPopQuota,
+    ListPops,
+}
+
+impl Call {
+    fn name(self) -> &'static str {
+        match self {
+            Call::PasswdPop => "passwd_pop",
+            Call::VerifyPassword => "verify_password",
+            Call::GetPopQuota => "get_pop_quota",
+            Call::ListPops => "list_pops",
+        }
+    }
+
+    /// The arguments of call number `i` of client `c`, on one of `mailboxes`.
+    fn args(self, c: usize, i: usize, mailboxes: usize, domain: &str) -> String {
+        let mailbox = format!("box{:05}", c % mailboxes);
+        match self {
+            Call::PasswdPop => format!(
+                "\"email\":\"{mailbox}\",\"domain\":\"{domain}\",\"password\":\"Bench-New-{c}-{i}-q7\""
+            ),
+            Call::VerifyPassword => format!(
+                "\"email\":\"{mailbox}\",\"domain\":\"{domain}\",\"password\":\"{OLD_PASSWORD}\""
+            ),
+            Call::GetPopQuota => format!("\"email\":\"{mailbox}\",\"domain\":\"{domain}\""),
+            Call::ListPops => String::new(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct LoadResult {
+    p50: Duration,
+    p99: Duration,
+    throughput: f64,
+}
+
+/// `clients` connections calling `call` as fast as they can for
+/// [`CASE_TIME`]; every reply must succeed.
+fn load(socket: &Path, call: Call, clients: usize, mailboxes: usize, domain: &str) -> LoadResult {
+    // verify_password checks the old password; passwd_pop must not have changed it.
+    let measuring = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads: Vec<_> = (0..clients)
+        .map(|c| {
+            let (socket, measuring, stop) = (socket.to_owned(), measuring.clone(), stop.clone());
+            let domain = domain.to_owned();
+            std::thread::spawn(move || {
+                let mut client = Client::connect(&socket);
+                let mut times = Vec::new();
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let args = call.args(c, i, mailboxes, &domain);
+                    let t = Instant::now();
+                    assert!(client.call(call.name(), &args), "{} failed", call.name());
+                    if measuring.load(Ordering::Relaxed) {
+                        times.push(t.elapsed());
+                    }
+                    i += 1;
+                }
+                times
+            })
+        })
+        .collect();
+    std::thread::sleep(WARM_UP);
+    measuring.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    std::thread::sleep(CASE_TIME);
+    measuring.store(false, Ordering::Relaxed);
+    let wall = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let mut times: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let calls = times.len();
+    LoadResult {
+        p50: percentile(&mut times, 50),
+        p99: percentile(&mut times, 99),
+        throughput: calls as f64 / wall.as_secs_f64(),
+    }
+}
+
+#[link(name = "crypt")]
+extern "C" {
+    /// libxcrypt's `crypt_r` (`<crypt.h>`); `data` is a `struct crypt_data`.
+    fn crypt_r(
+        phrase: *const libc::c_char,
+        setting: *const libc::c_char,
+        data: *mut libc::c_void,
+    ) -> *mut libc::c_char;
+}
+
+/// libxcrypt's `struct crypt_data` is 32 768 bytes; zeroed before first use.
+const CRYPT_DATA_SIZE: usize = 32768;
+
+/// One `$6$` hash by the system's libxcrypt, as `perl -e crypt` or PAM would.
+fn libxcrypt_hash(data: &mut [u8], phrase: &CStr, setting: &CStr) -> usize {
+    // SAFETY: both strings are NUL-terminated and live across the call;
+    // `data` is a zeroed, writable buffer of the size libxcrypt's
+    // `struct crypt_data` has, owned by this thread. No safe binding of
+    // crypt_r exists in the crates this project uses; this is the floor the
+    // daemon's own hashing is compared against.
+    let out = unsafe { crypt_r(phrase.as_ptr(), setting.as_ptr(), data.as_mut_ptr().cast()) };
+    assert!(!out.is_null(), "crypt_r failed");
+    // SAFETY: a non-null result points into `data`, NUL-terminated.
+    unsafe { CStr::from_ptr(out) }.to_bytes().len()
+}
+
+fn libxcrypt_hash_p50() -> Duration {
+    let mut data = vec![0u8; CRYPT_DATA_SIZE];
+    let phrase = CString::new("Bench-New-0-0-q7").unwrap();
+    let setting = CString::new("$6$abcdefghijklmnop$").unwrap();
+    assert_eq!(
+        libxcrypt_hash(&mut data, &phrase, &setting),
+        3 + 16 + 1 + 86
+    );
+    let mut times = Vec::new();
+    run_for(CASE_TIME / 2, || {
+        let t = Instant::now();
+        libxcrypt_hash(&mut data, &phrase, &setting);
+        times.push(t.elapsed());
+    });
+    percentile(&mut times, 50)
+}
+
+/// Hashes per second with one libxcrypt hashing thread per core.
+fn all_core_hash_rate(cores: usize) -> f64 {
+    let started = Instant::now();
+    let threads: Vec<_> = (0..cores)
+        .map(|_| {
+            std::thread::spawn(|| {
+                let mut data = vec![0u8; CRYPT_DATA_SIZE];
+                let phrase = CString::new("Bench-New-0-0-q7").unwrap();
+                let setting = CString::new("$6$abcdefghijklmnop$").unwrap();
+                let mut n = 0u64;
+                run_for(CASE_TIME, || {
+                    libxcrypt_hash(&mut data, &phrase, &setting);
+                    n += 1;
+                });
+                n
+            })
+        })
+        .collect();
+    let total: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+/// One crash-safe replacement of `file` with its own bytes: a temp file
+/// beside it, written and fsynced, renamed over it, the directory fsynced.
+fn atomic_rewrite_p50(file: &Path) -> Duration {
+    let bytes = std::fs::read(file).unwrap();
+    let dir = file.parent().unwrap();
+    let temp = dir.join(".bench-rewrite");
+    let directory = std::fs::File::open(dir).unwrap();
+    let mut times = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        let mut f = std::fs::File::create(&temp).unwrap();
+        f.write_all(&bytes).unwrap();
+        f.sync_all().unwrap();
+        drop(f);
+        std::fs::rename(&temp, file).unwrap();
+        directory.sync_all().unwrap();
+        times.push(t.elapsed());
+    }
+    percentile(&mut times, 50)
+}
+
+/// A request and a reply of the JSON switch's sizes over a socket pair,
+/// answered by a thread that does nothing else.
+fn socket_echo_p50() -> Duration {
+    let (mut near, mut far) = UnixStream::pair().unwrap();
+    const REQUEST: &[u8] = b"23\n<cpaneljson enable=\"1\">";
+    const REPLY: usize = 120;
+    let echo = std::thread::spawn(move || {
+        let mut buf = [0u8; REQUEST.len()];
+        let reply = [b'x'; REPLY];
+        while far.read_exact(&mut buf).is_ok() {
+            if far.write_all(&reply).is_err() {
+                break;
+            }
+        }
+    });
+    let mut reply = [0u8; REPLY];
+    let mut times = Vec::new();
+    run_for(CASE_TIME / 2, || {
+        let t = Instant::now();
+        near.write_all(REQUEST).unwrap();
+        near.read_exact(&mut reply).unwrap();
+        times.push(t.elapsed());
+    });
+    drop(near);
+    echo.join().unwrap();
+    percentile(&mut times, 50)
+}
+
+/// 1 000 idle connections need more descriptors than the usual soft limit.
+fn raise_descriptor_limit() {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    let wanted = limit.maximum.unwrap_or(65536).min(65536);
+    let _ = rustix::process::setrlimit(
+        rustix::process::Resource::Nofile,
+        rustix::process::Rlimit {
+            current: Some(wanted),
+            maximum: limit.maximum,
+        },
+    );
+}
