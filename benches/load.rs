@@ -69,6 +69,7 @@ fn main() {
     println!("{:<52} {:>10} {:>10}", "floor", "p50 µs", "per s");
     row_floor("libxcrypt SHA-512-crypt hash, one core", hash_p50, None);
     row_floor("  its CPU time", hash_cpu, None);
+    row_floor("  the daemon's own hash (sha-crypt crate), CPU time", crate_hash_cpu(), None);
     row_floor(
         &format!("all-core hash rate ({cores} threads)"),
         Duration::ZERO,
@@ -565,6 +566,17 @@ fn libxcrypt_hash_p50() -> (Duration, Duration) {
     });
     let cpu = (thread_cpu() - cpu) / u32::try_from(times.len()).unwrap_or(u32::MAX);
     (percentile(&mut times, 50), cpu)
+}
+
+/// The CPU time of one hash by the function the daemon uses.
+fn crate_hash_cpu() -> Duration {
+    let cpu = thread_cpu();
+    let mut n = 0u32;
+    run_for(CASE_TIME / 2, || {
+        liveapid::email::hash::hash_password(b"Bench-New-0-0-q7").unwrap();
+        n += 1;
+    });
+    (thread_cpu() - cpu) / n
 }
 
 /// Hashes per second with one libxcrypt hashing thread per core.

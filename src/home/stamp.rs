@@ -1,6 +1,6 @@
 //! What a file looks like from outside: enough to tell that it was replaced
 //! or changed without reading it, for the caches of the account view and
-//! of a domain's mail files (docs/email.md §9.11).
+//! of a domain's mail files (docs/email.md §9.13).
 //!
 //! Dovecot reloads a passwd-file when its whole-second mtime or its size
 //! changes; a cache here compares more: device, inode, size, and mtime and

@@ -78,22 +78,6 @@ pub(super) fn new_owner(account: &Account) -> Option<(u32, u32)> {
         .then_some((account.uid, account.gid))
 }
 
-/// The current record of one mailbox, from the cached view of its domain
-/// (the files of one commit), looked at off the runtime's threads.
-pub(super) async fn record(
-    state: &AccountState,
-    account: &Account,
-    address: &MailAddress,
-) -> Result<mailbox::MailboxRecord> {
-    let (account, target) = (account.clone(), address.clone());
-    state
-        .read(move |reader| {
-            let files = reader.domain(&account, &target.domain)?;
-            mailbox::record(&files, &target)
-        })
-        .await
-}
-
 /// Every domain's current files, main domain first (blocking).
 pub(super) fn all_domains(
     reader: &Reader,

@@ -20,9 +20,10 @@ use crate::error::{Error, Result};
 pub async fn verify_password(state: &AccountState, args: &Args) -> Result<UapiResult> {
     args.require(&["email", "password"])?;
     password::check(args.get("password")?.unwrap_or_default())?;
-    let (account, address) = common::address(state, args).await?;
+    // One trip for the account and the record; a missing mailbox costs no
+    // hash, so it is answered without being counted.
+    let (_, address, record) = common::mailbox(state, args).await?;
     state.limits().count_verify(args.caller(), &address)?;
-    let record = common::record(state, &account, &address).await?;
     let stored = record.stored_hash.clone().unwrap_or_default();
     if record.login_suspended() {
         return Ok(UapiResult::success(json!(0)));
