@@ -153,7 +153,11 @@ impl AuditSink {
     /// Records one call.
     pub async fn record(&self, record: &AuditRecord) {
         match self {
-            AuditSink::Local { log, account } => log.append(account, record.to_value()),
+            AuditSink::Local { log, account } => {
+                // A file write: off the runtime's threads, like every other.
+                let (log, account, line) = (log.clone(), account.clone(), record.to_value());
+                let _ = tokio::task::spawn_blocking(move || log.append(&account, line)).await;
+            }
             AuditSink::Supervisor(client) => client.audit(record.to_value()).await,
         }
     }
