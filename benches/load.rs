@@ -69,7 +69,11 @@ fn main() {
     println!("{:<52} {:>10} {:>10}", "floor", "p50 µs", "per s");
     row_floor("libxcrypt SHA-512-crypt hash, one core", hash_p50, None);
     row_floor("  its CPU time", hash_cpu, None);
-    row_floor("  the daemon's own hash (sha-crypt crate), CPU time", crate_hash_cpu(), None);
+    row_floor(
+        "  the daemon's own hash (sha-crypt crate), CPU time",
+        crate_hash_cpu(),
+        None,
+    );
     row_floor(
         &format!("all-core hash rate ({cores} threads)"),
         Duration::ZERO,

@@ -520,3 +520,46 @@ fn all_serves_every_account_of_the_host() {
         assert_eq!(reply["result"]["data"], 6, "{reply}");
     }
 }
+
+/// A worker keeps what it parsed of the root-only host files it gets from
+/// its supervisor, and sees at once when the panel replaces one (issue 12).
+#[test]
+fn a_worker_sees_the_panel_change_the_accounts_files_at_once() {
+    needs_root!();
+    let host = Host::new(&["c"]);
+    let user = &host.users[0];
+    let daemon = host.serve();
+    let mut client = Client::connect(&host.socket(user));
+    let count = |client: &mut Client| {
+        client.uapi("Email", "count_pops", json!({}))["result"]["data"].clone()
+    };
+    assert_eq!(count(&mut client), json!(6));
+    assert_eq!(count(&mut client), json!(6), "from what the worker kept");
+    // The panel drops a domain: a new file renamed over the old one.
+    let cpuser = host.root().join("var/cpanel/users").join(&user.name);
+    let text = std::fs::read_to_string(&cpuser).unwrap();
+    let without: String = text
+        .lines()
+        .filter(|l| !l.starts_with("DNS1="))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let temp = cpuser.with_extension("new");
+    std::fs::write(&temp, without).unwrap();
+    std::fs::rename(&temp, &cpuser).unwrap();
+    assert_eq!(count(&mut client), json!(3));
+    // A lower minimum strength in cpanel.config holds for the next change.
+    let change = json!({"email": "alice", "domain": "example.com", "password": "Abcdefgh1"});
+    let reply = client.uapi("Email", "passwd_pop", change.clone());
+    let (status, errors) = status_and_errors(&reply);
+    assert_eq!(status, 0, "{reply}");
+    assert!(errors[0].contains("strength rating of 65"), "{errors:?}");
+    std::fs::write(
+        host.root().join("var/cpanel/cpanel.config"),
+        "minpwstrength=30\n",
+    )
+    .unwrap();
+    common::remember_password("Abcdefgh1");
+    let reply = client.uapi("Email", "passwd_pop", change);
+    assert_eq!(status_and_errors(&reply), (1, vec![]), "{reply}");
+    drop(daemon);
+}
