@@ -76,8 +76,10 @@ pub fn serve(
                         run_action(&locator, after_change.as_deref(), &address).await,
                     ),
                     Request::Audit(line) => {
-                        if let Some(log) = &audit {
-                            log.append(locator.user(), audit_fields(line));
+                        if let Some(log) = audit.clone() {
+                            let (user, fields) = (locator.user().to_owned(), audit_fields(line));
+                            let _ = tokio::task::spawn_blocking(move || log.append(&user, fields))
+                                .await;
                         }
                         audit_reply()
                     }
