@@ -34,6 +34,8 @@ const STATE_CHANGING: &[&str] = &[
     "suspend_login",
     "unsuspend_login",
     "edit_pop_quota",
+    "create_full_access",
+    "revoke",
 ];
 
 /// Whether a call of `func` is logged when it succeeds.
@@ -192,7 +194,7 @@ pub async fn after_call(
 }
 
 /// `2026-12-01T19:05:03Z`.
-fn rfc3339(time: SystemTime) -> String {
+pub fn rfc3339(time: SystemTime) -> String {
     let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rest) = (secs / 86_400, secs % 86_400);
     let (year, month, day) = civil_from_days(days as i64);

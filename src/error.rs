@@ -126,6 +126,21 @@ pub enum Error {
     #[error("You do not have any email accounts configured for “{}”.", shown(.0))]
     NoAccountsForDomain(String),
 
+    // ---- API tokens and webmail (issue 13) ----
+    #[error("“{}” is not a valid API token name. Use 1 to 50 letters, numbers, dashes (-) and underscores (_).", shown(.0))]
+    InvalidTokenName(String),
+
+    #[error("An API token named “{}” already exists.", shown(.0))]
+    TokenNameTaken(String),
+
+    #[error("You do not have an API token named “{}”.", shown(.0))]
+    NoSuchToken(String),
+
+    /// cPanel's refusal of any call but the mailbox's own password change
+    /// in a webmail session.
+    #[error("Execution of {}::{} (api version:3) is not permitted inside of webmail", shown(.module), shown(.func))]
+    NotPermittedInWebmail { module: String, func: String },
+
     // ---- limits on the work one caller may cause (issue 11); all three are
     // refusals of a request, none a fault of the server ----
     #[error("The password cannot be longer than {} bytes.", thousands(*.max))]
@@ -212,6 +227,10 @@ impl Error {
                 | Error::TooManyMailboxes(_)
                 | Error::InvalidRegex(_)
                 | Error::NoAccountsForDomain(_)
+                | Error::InvalidTokenName(_)
+                | Error::TokenNameTaken(_)
+                | Error::NoSuchToken(_)
+                | Error::NotPermittedInWebmail { .. }
                 | Error::OutsideHome(_)
                 | Error::PasswordTooLong { .. }
                 | Error::HashingBusy
@@ -424,6 +443,13 @@ mod tests {
             Error::TooManyMailboxes(1),
             Error::InvalidRegex(s()),
             Error::NoAccountsForDomain(s()),
+            Error::InvalidTokenName(s()),
+            Error::TokenNameTaken(s()),
+            Error::NoSuchToken(s()),
+            Error::NotPermittedInWebmail {
+                module: s(),
+                func: s(),
+            },
             Error::storage("write", path(), io()),
             Error::LockTimeout {
                 path: path(),
@@ -481,7 +507,11 @@ mod tests {
                 | Error::UnsupportedHashScheme(_)
                 | Error::TooManyMailboxes(_)
                 | Error::InvalidRegex(_)
-                | Error::NoAccountsForDomain(_) => (true, false),
+                | Error::NoAccountsForDomain(_)
+                | Error::InvalidTokenName(_)
+                | Error::TokenNameTaken(_)
+                | Error::NoSuchToken(_)
+                | Error::NotPermittedInWebmail { .. } => (true, false),
             };
             assert_eq!(e.is_input_error(), input, "is_input_error of {e:?}");
             assert_eq!(
@@ -490,7 +520,7 @@ mod tests {
                 "is_security_refusal of {e:?}"
             );
         }
-        assert_eq!(all.len(), 42, "one of each variant");
+        assert_eq!(all.len(), 46, "one of each variant");
     }
 
     #[test]

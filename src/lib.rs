@@ -49,6 +49,7 @@ pub mod email;
 pub mod engine;
 pub mod error;
 pub mod home;
+pub mod https;
 pub mod in_flight;
 pub mod limits;
 pub mod live_script;

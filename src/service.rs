@@ -13,6 +13,7 @@ use crate::after_change::{AfterChange, AfterChangeHook};
 use crate::audit::{AuditLog, AuditSink};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::https::{self, Accounts, HttpsConfig, ServedAccount};
 use crate::limits::Limits;
 use crate::server::{self, allowed_uids, ServerOptions};
 use crate::shutdown::Termination;
@@ -41,6 +42,8 @@ pub struct ServeConfig {
     pub after_change: Option<AfterChange>,
     /// `--audit-log`: one JSON line per state-changing or refused call.
     pub audit_log: Option<PathBuf>,
+    /// `--https` and its TLS and login settings (no listener when empty).
+    pub https: HttpsConfig,
 }
 
 /// Serves until SIGTERM or SIGINT (`termination`, installed by the caller
@@ -77,19 +80,38 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
             allowed_uids: allowed_uids(locator.system_user().uid),
             ..config.options
         };
-        let audit = match &config.audit_log {
-            Some(path) => Some(AuditSink::Local {
-                log: Arc::new(AuditLog::open(path)?),
-                account: locator.user().to_owned(),
-            }),
-            None => None,
+        let audit_log = config
+            .audit_log
+            .as_deref()
+            .map(AuditLog::open)
+            .transpose()?
+            .map(Arc::new);
+        let audit = audit_log.clone().map(|log| AuditSink::Local {
+            log,
+            account: locator.user().to_owned(),
+        });
+        // The front end reaches the account through its socket, as root's
+        // front end reaches a worker's.
+        let served = ServedAccount {
+            locator: locator.clone(),
+            socket: socket_file.path().to_owned(),
         };
+        let front = https::start(&config.https, Accounts::new([served]), audit_log).await?;
         let state = AccountState::new(locator)
             .with_limits(&config.limits)
             .with_after_change(config.after_change.map(AfterChangeHook::Local))
             .with_audit(audit);
         let engine = Engine::new(state);
-        server::run(listener, Arc::new(engine), options, termination.recv()).await;
+        let stop = async {
+            termination.recv().await;
+            if let Some(front) = &front {
+                front.stop();
+            }
+        };
+        server::run(listener, Arc::new(engine), options, stop).await;
+        if let Some(front) = front {
+            front.finish().await;
+        }
         drop(socket_file);
         return Ok(());
     }
@@ -99,12 +121,17 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
         .flatten()
         .and_then(|text| group_gid(&text, "mail"));
     let mut supervised = Vec::new();
+    let mut served = Vec::new();
     for locator in locators {
         let path = socket_path(&config, locator.user())?;
         let (listener, socket_file) = socket::bind(&path)?;
         let system_user = locator.system_user();
         socket_file.give_to(system_user.uid, system_user.gid)?;
         tracing::info!(socket = %socket_file.path().display(), user = locator.user(), "listening");
+        served.push(ServedAccount {
+            locator: locator.clone(),
+            socket: socket_file.path().to_owned(),
+        });
         let spec = WorkerSpec::new(
             &locator,
             &config.root,
@@ -128,16 +155,27 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
         .as_deref()
         .map(AuditLog::open)
         .transpose()?;
+    // The front end's own handle on the audit log (O_APPEND: its lines
+    // and the supervisor's never interleave).
+    let front_audit = config
+        .audit_log
+        .as_deref()
+        .map(AuditLog::open)
+        .transpose()?
+        .map(Arc::new);
+    let front = https::start(&config.https, Accounts::new(served), front_audit).await?;
     // A worker drains for --drain-timeout, then waits for its commits.
     let stop_timeout = config.options.drain_timeout + supervisor::STOP_MARGIN;
-    supervisor::run(
-        supervised,
-        config.after_change,
-        audit,
-        termination.recv(),
-        stop_timeout,
-    )
-    .await;
+    let stop = async {
+        termination.recv().await;
+        if let Some(front) = &front {
+            front.stop();
+        }
+    };
+    supervisor::run(supervised, config.after_change, audit, stop, stop_timeout).await;
+    if let Some(front) = front {
+        front.finish().await;
+    }
     Ok(())
 }
 

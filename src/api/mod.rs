@@ -9,6 +9,7 @@ pub mod api2;
 pub mod args;
 pub mod caller;
 pub mod email;
+pub mod tokens;
 pub mod functions;
 pub mod legacy;
 pub mod result;

@@ -62,6 +62,8 @@ enum Command {
         socket_dir: Option<PathBuf>,
         #[command(flatten)]
         server: ServerArgs,
+        #[command(flatten)]
+        https: HttpsArgs,
     },
     /// One account's worker, started by `serve` as root (not for direct use).
     #[command(hide = true)]
@@ -76,6 +78,9 @@ enum Command {
         /// Socket path [default: DIR/live.sock].
         #[arg(long)]
         socket: Option<PathBuf>,
+        /// Also serve HTTPS (self-signed) here; "off" for none.
+        #[arg(long, value_name = "ADDR:PORT|off", default_value = "127.0.0.1:2083")]
+        https: String,
     },
     /// Run a live script (.php, .pl or any executable) against an account,
     /// with CPANEL_CONNECT_SOCKET and CPANEL_PHPCONNECT_SOCKET set, as cPanel
@@ -177,6 +182,42 @@ struct ServerArgs {
     audit_log: Option<PathBuf>,
 }
 
+/// The HTTPS front end of `serve`.
+#[derive(Args)]
+struct HttpsArgs {
+    /// Serve /execute/Module/function, logins and API tokens over HTTPS
+    /// here, e.g. 0.0.0.0:2083 (repeat it, e.g. for 2096 too).
+    #[arg(long = "https", value_name = "ADDR:PORT")]
+    https_listen: Vec<std::net::SocketAddr>,
+    /// The certificate chain (PEM) [default: a self-signed one, made at start-up].
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Failed logins per source address and per user within 5 minutes after
+    /// which every login is refused (429) until the window passes (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = liveapid::https::DEFAULT_AUTH_FAILURES)]
+    auth_failures: u32,
+    /// Seconds a login session may stay unused before it ends.
+    #[arg(long, value_name = "SECS", default_value_t = liveapid::https::DEFAULT_SESSION_IDLE.as_secs_f64())]
+    session_idle: f64,
+}
+
+impl HttpsArgs {
+    fn config(&self, server: &ServerArgs) -> Result<liveapid::https::HttpsConfig> {
+        Ok(liveapid::https::HttpsConfig {
+            https_listen: self.https_listen.clone(),
+            tls_cert: self.tls_cert.clone(),
+            tls_key: self.tls_key.clone(),
+            auth_failures: self.auth_failures,
+            session_idle: seconds("--session-idle", self.session_idle)?,
+            max_body: server.max_request_bytes,
+            max_connections: server.max_connections.max(1),
+        })
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     liveapid::logging::init("info");
@@ -248,6 +289,7 @@ async fn run(command: Command) -> Result<ExitCode> {
             socket,
             socket_dir,
             server,
+            https,
         } => {
             // Before any socket is bound, so that a signal the instant one
             // exists is caught.
@@ -264,12 +306,13 @@ async fn run(command: Command) -> Result<ExitCode> {
                 limits: server.limits(),
                 after_change: server.after_change()?,
                 audit_log: server.audit_log.clone(),
+                https: https.config(&server)?,
             };
             service::serve(config, termination).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Worker(_) => unreachable!("main runs workers before any runtime exists"),
-        Command::Demo { dir, socket } => run_demo(dir, socket).await,
+        Command::Demo { dir, socket, https } => run_demo(dir, socket, &https).await,
         Command::Run {
             socket,
             account,
@@ -356,7 +399,11 @@ async fn engine_user(engine: &Engine) -> String {
         .unwrap_or_default()
 }
 
-async fn run_demo(dir: Option<PathBuf>, socket_path: Option<PathBuf>) -> Result<ExitCode> {
+async fn run_demo(
+    dir: Option<PathBuf>,
+    socket_path: Option<PathBuf>,
+    https: &str,
+) -> Result<ExitCode> {
     let (dir, _cleanup) = match dir {
         Some(d) => (d, None),
         None => {
@@ -392,10 +439,14 @@ async fn run_demo(dir: Option<PathBuf>, socket_path: Option<PathBuf>) -> Result<
     println!("  perl -Ibindings/perl/lib bindings/perl/examples/passwd_pop.live.pl 'Choose-A-Strong-One-42'");
     println!("  grep ^user: {}", shadow.display());
     println!();
-    println!("Press Ctrl-C to stop.");
-    let state = AccountState::new(locator);
+    let state = AccountState::new(locator.clone());
     demo::add_mailbox(&state).await?;
+    let front = demo_https(&state, locator, &path, https).await?;
+    println!("Press Ctrl-C to stop.");
     serve(Engine::new(state), &path, ServerOptions::default()).await?;
+    if let Some(front) = front {
+        front.finish().await;
+    }
     println!("liveapid demo: stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -423,4 +474,62 @@ async fn run_script(
     live_script::run(target, &script, termination)
         .await
         .map(ExitCode::from)
+}
+
+/// The demo's HTTPS front end (self-signed) on `address` ("off": none), with
+/// a fresh API token and a curl command that uses it. A port in use is no
+/// error: the demo then serves its socket only.
+async fn demo_https(
+    state: &AccountState,
+    locator: AccountLocator,
+    socket: &Path,
+    address: &str,
+) -> Result<Option<liveapid::https::Running>> {
+    use liveapid::api::{Args as UapiArgs, Caller};
+    use liveapid::https::{self, Accounts, HttpsConfig, ServedAccount};
+    if address == "off" {
+        return Ok(None);
+    }
+    let address: std::net::SocketAddr = address
+        .parse()
+        .map_err(|_| Error::Config(format!("--https {address}: not an ADDR:PORT")))?;
+    let config = HttpsConfig {
+        https_listen: vec![address],
+        ..HttpsConfig::default()
+    };
+    let served = ServedAccount {
+        locator,
+        socket: socket.to_owned(),
+    };
+    let front = match https::start(&config, Accounts::new([served]), None).await {
+        Ok(Some(front)) => front,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            println!("(no HTTPS: {e}; try --https 127.0.0.1:PORT)");
+            println!();
+            return Ok(None);
+        }
+    };
+    let name = format!(
+        "demo-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    );
+    let created = liveapid::dispatch::uapi(
+        state,
+        Caller::this_process(),
+        "Tokens",
+        "create_full_access",
+        Ok(UapiArgs::from_pairs([("name", name.as_str())])),
+    )
+    .await;
+    let token = created.data["token"].as_str().unwrap_or_default().to_owned();
+    let bound = front.addresses[0];
+    println!("HTTPS on https://{bound}/ (self-signed; SHA-256 fingerprint {})", front.fingerprint);
+    println!("  API token “{name}” of account {}: {token}", demo::USER);
+    println!("  curl -k -H 'Authorization: cpanel {}:{token}' \\", demo::USER);
+    println!("    'https://{bound}/execute/Email/list_pops'");
+    println!();
+    Ok(Some(front))
 }

@@ -2,7 +2,8 @@
 //! the home ([`confined`]): locks ([`lock`]), crash-safe replacement
 //! ([`atomic`]), group commit of concurrent changes ([`batch`]), the
 //! per-domain mail files ([`domain_files`]), cached views of them for
-//! the calls that only read ([`domain_view`]) and Maildirs ([`maildir`]).
+//! the calls that only read ([`domain_view`]), Maildirs ([`maildir`]) and
+//! the API token file ([`token_file`]).
 //!
 //! The account owner is not trusted: any path under his home may be a
 //! symlink he planted. Nothing here takes an absolute path; every
@@ -17,6 +18,7 @@ pub mod domain_view;
 pub mod lock;
 pub mod maildir;
 pub mod stamp;
+pub mod token_file;
 
 pub use batch::{BatchState, Batcher};
 pub use confined::ConfinedDir;
