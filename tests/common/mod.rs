@@ -5,6 +5,7 @@
 
 #[macro_use]
 pub mod host;
+pub mod https;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
