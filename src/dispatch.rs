@@ -317,6 +317,51 @@ mod tests {
     }
 
     #[test]
+    fn every_file_of_src_api_tokens_is_in_the_table() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api/tokens");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter_map(|name| name.strip_suffix(".rs").map(str::to_owned))
+            .filter(|name| name != "mod" && name != "secret")
+            .collect();
+        files.sort();
+        let mut table = TokensFunction::FILES.to_vec();
+        table.sort_unstable();
+        assert_eq!(files, table);
+        assert_eq!(
+            Module::Tokens.function("create_full_access"),
+            Some(Function::Tokens(TokensFunction::CreateFullAccess))
+        );
+        assert_eq!(Module::Tokens.api2_function("list"), None);
+    }
+
+    #[tokio::test]
+    async fn the_token_check_is_answered_for_the_front_end_only() {
+        let (_dir, state) = demo_state();
+        let args = || Ok(Args::from_pairs([("token", "ABC")]));
+        let stranger = Caller {
+            uid: 4242,
+            pid: Some(1),
+        };
+        let refused = uapi(&state, stranger, "Tokens", tokens::CHECK_FUNCTION, args()).await;
+        assert_eq!(
+            refused.errors,
+            vec![Error::IllegalFunctionName(tokens::CHECK_FUNCTION.into()).to_string()]
+        );
+        let answered = uapi(
+            &state,
+            Caller::this_process(),
+            "Tokens",
+            tokens::CHECK_FUNCTION,
+            args(),
+        )
+        .await;
+        assert!(answered.status, "{:?}", answered.errors);
+        assert_eq!(answered.data, serde_json::json!(0));
+    }
+
+    #[test]
     fn unknown_names_are_none() {
         for name in [
             "",

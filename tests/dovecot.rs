@@ -625,3 +625,29 @@ fn a_mailbox_lifecycle_through_both_shims_as_dovecot_sees_it() {
         "You do not have an email account named “newbox@example.com”."
     );
 }
+
+#[test]
+fn dovecot_accepts_a_password_changed_over_https_by_the_roundcube_request() {
+    require_root!();
+    let account = readable_account();
+    let dovecot = Dovecot::start(&account, Passdb::PasswdFile);
+    let daemon = Daemon::serve(&account, &["--https", "127.0.0.1:0"]);
+    let port = common::https::port_in_log(|| daemon.output());
+    let new = "Https-Changed-Pass-3";
+    common::remember_password(new);
+    // The request of Roundcube's cPanel driver (see tests/https.rs).
+    let answer = common::https::request(
+        port,
+        "/execute/Email/passwd_pop",
+        &common::https::Call {
+            form: Some("email=user&password=Https-Changed-Pass-3"),
+            basic: Some(("user@example.com", OLD_PASSWORD)),
+            ..Default::default()
+        },
+    );
+    assert_eq!(answer.json()["status"], 1, "{}", answer.text);
+    std::thread::sleep(RELOAD_WINDOW);
+    assert!(dovecot.auth("user@example.com", new), "{}", dovecot.log());
+    assert!(!dovecot.auth("user@example.com", OLD_PASSWORD));
+    assert!(dovecot.imap_login("user@example.com", new));
+}

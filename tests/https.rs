@@ -44,7 +44,9 @@ fn a_token_answers_get_and_post_like_the_socket_until_it_is_revoked() {
     let (account, daemon, port) = serve(&[]);
     let secret = create_token(&daemon, "billing");
     assert_eq!(secret.len(), 32);
-    assert!(secret.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+    assert!(secret
+        .bytes()
+        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
     let call = token("demo", &secret);
 
     let socket = daemon
@@ -52,7 +54,10 @@ fn a_token_answers_get_and_post_like_the_socket_until_it_is_revoked() {
         .uapi("Email", "list_pops", json!({"skip_main": "1"}));
     let get = https::request(port, "/execute/Email/list_pops?skip_main=1", &call);
     assert_eq!(get.status, 200);
-    assert_eq!(get.header("content-type").as_deref(), Some("application/json"));
+    assert_eq!(
+        get.header("content-type").as_deref(),
+        Some("application/json")
+    );
     assert_eq!(get.json(), socket["result"], "the bare result object");
     let post = https::request(
         port,
@@ -86,12 +91,21 @@ fn a_token_answers_get_and_post_like_the_socket_until_it_is_revoked() {
     assert!(!listed.text.contains(&secret));
     // Only a hash is on disk.
     let stored = std::fs::read_to_string(account.home().join(".liveapid/api_tokens")).unwrap();
-    assert!(stored.starts_with("billing:") && !stored.contains(&secret), "{stored}");
+    assert!(
+        stored.starts_with("billing:") && !stored.contains(&secret),
+        "{stored}"
+    );
     // The internal check is not reachable by a client.
     let internal = https::request(port, "/execute/Tokens/_check_token?token=x", &call);
-    assert_eq!(internal.json()["errors"][0], "Illegal function name: _check_token");
+    assert_eq!(
+        internal.json()["errors"][0],
+        "Illegal function name: _check_token"
+    );
     // A token names its own account only.
-    assert_eq!(https::request(port, "/execute/Email/count_pops", &token("root", &secret)).status, 401);
+    assert_eq!(
+        https::request(port, "/execute/Email/count_pops", &token("root", &secret)).status,
+        401
+    );
 
     let revoked = https::request(port, "/execute/Tokens/revoke?name=billing", &call);
     assert_eq!(revoked.json()["status"], 1, "{}", revoked.text);
@@ -121,7 +135,10 @@ fn the_roundcube_driver_changes_the_password_and_the_old_one_stops_working() {
     assert_eq!(changed.status, 200);
     let body = changed.json();
     assert_eq!(body["status"], json!(1), "{body}");
-    assert!(common::libxcrypt_verifies(new, &account.hash_of("user", "example.com")));
+    assert!(common::libxcrypt_verifies(
+        new,
+        &account.hash_of("user", "example.com")
+    ));
 
     let old = https::request(
         port,
@@ -133,7 +150,10 @@ fn the_roundcube_driver_changes_the_password_and_the_old_one_stops_working() {
         },
     );
     assert_eq!(old.status, 401);
-    assert!(common::libxcrypt_verifies(new, &account.hash_of("user", "example.com")));
+    assert!(common::libxcrypt_verifies(
+        new,
+        &account.hash_of("user", "example.com")
+    ));
 
     // A weak password: status 0 and the reason in errors[0], as the driver shows it.
     let weak = https::request(
@@ -147,7 +167,10 @@ fn the_roundcube_driver_changes_the_password_and_the_old_one_stops_working() {
     );
     let body = weak.json();
     assert_eq!(body["status"], json!(0));
-    assert!(body["errors"][0].as_str().unwrap().contains("too weak"), "{body}");
+    assert!(
+        body["errors"][0].as_str().unwrap().contains("too weak"),
+        "{body}"
+    );
 }
 
 #[test]
@@ -209,33 +232,57 @@ fn a_login_session_needs_its_cookie_and_its_token_and_logout_ends_it() {
     let path = body["security_token"].as_str().unwrap().to_owned();
     assert!(path.starts_with("/cpsess") && path.len() == 17, "{path}");
     let set_cookie = login.header("set-cookie").unwrap();
-    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("Secure"), "{set_cookie}");
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("Secure"),
+        "{set_cookie}"
+    );
     let cookie = https::session_cookie(&login);
     common::remember_password(cookie.split_once('=').unwrap().1);
 
     // The seed's URL form, in a webmail session.
     let new = "Session-New-Pass-31";
     common::remember_password(new);
-    let url = format!("{path}/execute/Email/passwd_pop?email=user&password={new}&domain=example.com");
+    let url =
+        format!("{path}/execute/Email/passwd_pop?email=user&password={new}&domain=example.com");
     let with_cookie = Call {
         cookie: Some(Box::leak(cookie.clone().into_boxed_str())),
         ..Call::default()
     };
     let changed = https::request(port, &url, &with_cookie);
     assert_eq!(changed.json()["status"], 1, "{}", changed.text);
-    assert!(common::libxcrypt_verifies(new, &account.hash_of("user", "example.com")));
+    assert!(common::libxcrypt_verifies(
+        new,
+        &account.hash_of("user", "example.com")
+    ));
 
     let listed = format!("{path}/execute/Email/count_pops");
-    assert_eq!(https::request(port, &listed, &Call::default()).status, 401, "no cookie");
     assert_eq!(
-        https::request(port, "/cpsess0000000000/execute/Email/count_pops", &with_cookie).status,
+        https::request(port, &listed, &Call::default()).status,
+        401,
+        "no cookie"
+    );
+    assert_eq!(
+        https::request(
+            port,
+            "/cpsess0000000000/execute/Email/count_pops",
+            &with_cookie
+        )
+        .status,
         401,
         "another token"
     );
-    assert_eq!(https::request(port, "/execute/Email/count_pops", &with_cookie).status, 401, "no token");
+    assert_eq!(
+        https::request(port, "/execute/Email/count_pops", &with_cookie).status,
+        401,
+        "no token"
+    );
     let logout = https::request(port, "/logout/", &with_cookie);
     assert_eq!(logout.status, 200);
-    assert_eq!(https::request(port, &listed, &with_cookie).status, 401, "logged out");
+    assert_eq!(
+        https::request(port, &listed, &with_cookie).status,
+        401,
+        "logged out"
+    );
 }
 
 #[test]
@@ -245,7 +292,11 @@ fn every_authentication_failure_gets_the_same_401() {
     let wrong_token = format!("{}X", &secret[..31]);
     let answers = [
         https::request(port, "/execute/Email/count_pops", &token("nobody", &secret)),
-        https::request(port, "/execute/Email/count_pops", &token("demo", &wrong_token)),
+        https::request(
+            port,
+            "/execute/Email/count_pops",
+            &token("demo", &wrong_token),
+        ),
         https::request(
             port,
             "/execute/Email/count_pops",
@@ -289,8 +340,7 @@ fn every_authentication_failure_gets_the_same_401() {
 fn after_n_failures_even_the_right_credentials_get_429() {
     let audit = tempfile::NamedTempFile::new().unwrap();
     let audit_path = audit.path().display().to_string();
-    let (_account, daemon, port) =
-        serve(&["--auth-failures", "3", "--audit-log", &audit_path]);
+    let (_account, daemon, port) = serve(&["--auth-failures", "3", "--audit-log", &audit_path]);
     let secret = create_token(&daemon, "right");
     let wrong = token("demo", "WRONGWRONGWRONGWRONGWRONGWRONG00");
     let statuses: Vec<u16> = (0..3)
@@ -319,7 +369,12 @@ fn after_n_failures_even_the_right_credentials_get_429() {
         .collect();
     let outcomes: Vec<(&str, &str)> = lines
         .iter()
-        .map(|l| (l["outcome"].as_str().unwrap(), l["reason"].as_str().unwrap_or("")))
+        .map(|l| {
+            (
+                l["outcome"].as_str().unwrap(),
+                l["reason"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
     assert_eq!(
         outcomes,
@@ -353,7 +408,11 @@ fn a_success_is_audited_without_the_secret() {
         .find(|l| l["event"] == "login")
         .unwrap();
     assert_eq!(
-        (login["account"].as_str(), login["method"].as_str(), login["outcome"].as_str()),
+        (
+            login["account"].as_str(),
+            login["method"].as_str(),
+            login["outcome"].as_str()
+        ),
         (Some("demo"), Some("token"), Some("ok"))
     );
     assert!(!text.contains(&secret));
@@ -372,7 +431,11 @@ fn plain_http_on_the_tls_port_gets_no_http_answer() {
         .unwrap();
     let mut reply = Vec::new();
     let _ = stream.read_to_end(&mut reply);
-    assert!(!reply.starts_with(b"HTTP"), "{:?}", String::from_utf8_lossy(&reply));
+    assert!(
+        !reply.starts_with(b"HTTP"),
+        "{:?}",
+        String::from_utf8_lossy(&reply)
+    );
     assert!(!String::from_utf8_lossy(&reply).contains("count"));
 }
 
@@ -411,7 +474,8 @@ fn the_seeds_url_form_after_an_account_login_with_the_system_password() {
     common::remember_password(cookie.split_once('=').unwrap().1);
     let new = "Seed-Form-Pass-5521";
     common::remember_password(new);
-    let url = format!("{path}/execute/Email/passwd_pop?email=user&password={new}&domain=example.com");
+    let url =
+        format!("{path}/execute/Email/passwd_pop?email=user&password={new}&domain=example.com");
     let changed = https::request(
         port,
         &url,
@@ -459,7 +523,10 @@ fn the_seeds_url_form_after_an_account_login_with_the_system_password() {
     // One listener serves both accounts; a token opens its own only.
     let mut client = common::Client::connect(&host.socket(b));
     let reply = client.uapi("Tokens", "create_full_access", json!({"name": "b"}));
-    let secret = reply["result"]["data"]["token"].as_str().unwrap().to_owned();
+    let secret = reply["result"]["data"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     common::remember_password(&secret);
     let own = https::request(
         port,
@@ -480,4 +547,52 @@ fn the_seeds_url_form_after_an_account_login_with_the_system_password() {
     );
     assert_eq!(foreign.status, 401);
     assert!(!supervisor.log().contains(&secret) && !supervisor.log().contains(password));
+}
+
+#[test]
+fn a_token_made_with_the_uapi_command_opens_https_and_the_command_lists_and_revokes_it() {
+    let (account, _daemon, port) = serve(&[]);
+    let uapi = |args: &[&str]| -> Value {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_uapi"))
+            .arg("--root")
+            .arg(account.root())
+            .arg("--home")
+            .arg(account.home())
+            .args(["--user=demo", "--output=json"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let made = uapi(&["Tokens", "create_full_access", "name=cli"]);
+    let secret = made["result"]["data"]["token"].as_str().unwrap().to_owned();
+    common::remember_password(&secret);
+    let ok = https::request(port, "/execute/Email/count_pops", &token("demo", &secret));
+    assert_eq!(ok.json()["status"], 1, "{}", ok.text);
+    let listed = uapi(&["Tokens", "list"]);
+    assert_eq!(listed["result"]["data"][0]["name"], "cli");
+    assert!(!listed.to_string().contains(&secret));
+    let taken = uapi(&["Tokens", "create_full_access", "name=cli"]);
+    assert_eq!(
+        taken["result"]["errors"][0],
+        "An API token named “cli” already exists."
+    );
+    assert_eq!(
+        uapi(&["Tokens", "revoke", "name=cli"])["result"]["status"],
+        1
+    );
+    assert_eq!(
+        https::request(port, "/execute/Email/count_pops", &token("demo", &secret)).status,
+        401
+    );
+    let gone = uapi(&["Tokens", "revoke", "name=cli"]);
+    assert_eq!(
+        gone["result"]["errors"][0],
+        "You do not have an API token named “cli”."
+    );
 }

@@ -76,3 +76,33 @@ fn the_check_sees_every_spelling() {
         assert!(routing_mentions(text).is_empty(), "{text}");
     }
 }
+
+/// The HTTPS front end runs in the root supervisor: it reaches an account
+/// only through the account's socket, so nothing under `src/https/` may
+/// name the home's I/O layer, an account's state or its engine.
+#[test]
+fn nothing_under_src_https_reaches_into_a_home() {
+    let https = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/https");
+    let mut files = Vec::new();
+    rust_files(&https, &mut files);
+    assert!(files.iter().any(|f| f.ends_with("https/front_end.rs")));
+    let pattern = regex::Regex::new(
+        r"crate\s*::\s*(?:\{[^}]*?\b)?(?:home|state|engine|dispatch|Engine|AccountState)\b|ConfinedDir|home_dir",
+    )
+    .unwrap();
+    let offenders: Vec<String> = files
+        .iter()
+        .flat_map(|file| {
+            let text = fs::read_to_string(file).unwrap();
+            pattern
+                .find_iter(&text)
+                .map(|m| format!("{}: {}", file.display(), m.as_str()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "src/https must reach accounts through their sockets only:\n{}",
+        offenders.join("\n")
+    );
+}

@@ -9,10 +9,10 @@ pub mod api2;
 pub mod args;
 pub mod caller;
 pub mod email;
-pub mod tokens;
 pub mod functions;
 pub mod legacy;
 pub mod result;
+pub mod tokens;
 
 pub use args::Args;
 pub use caller::Caller;

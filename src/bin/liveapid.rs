@@ -524,11 +524,20 @@ async fn demo_https(
         Ok(UapiArgs::from_pairs([("name", name.as_str())])),
     )
     .await;
-    let token = created.data["token"].as_str().unwrap_or_default().to_owned();
+    let token = created.data["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let bound = front.addresses[0];
-    println!("HTTPS on https://{bound}/ (self-signed; SHA-256 fingerprint {})", front.fingerprint);
+    println!(
+        "HTTPS on https://{bound}/ (self-signed; SHA-256 fingerprint {})",
+        front.fingerprint
+    );
     println!("  API token “{name}” of account {}: {token}", demo::USER);
-    println!("  curl -k -H 'Authorization: cpanel {}:{token}' \\", demo::USER);
+    println!(
+        "  curl -k -H 'Authorization: cpanel {}:{token}' \\",
+        demo::USER
+    );
     println!("    'https://{bound}/execute/Email/list_pops'");
     println!();
     Ok(Some(front))

@@ -92,7 +92,11 @@ pub fn update<T>(
 ) -> Result<T> {
     home.create_dir(DIR, 0o700, None)?;
     let dir = home.open_dir(DIR)?.ok_or_else(|| {
-        home.error("open", DIR, std::io::Error::from(std::io::ErrorKind::NotFound))
+        home.error(
+            "open",
+            DIR,
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        )
     })?;
     let _lock = lock::lock_all(&dir, &[FILE], LOCK_TIMEOUT)?;
     let current = dir.read(FILE)?;
@@ -135,7 +139,11 @@ mod tests {
         let tokens = vec![token("billing"), token("backup-2")];
         let text = render(&tokens);
         assert_eq!(parse(&text), tokens);
-        let junk = format!("{text}broken\nx:notanumber:{}\n:1:{}\n", "ab".repeat(32), "ab".repeat(32));
+        let junk = format!(
+            "{text}broken\nx:notanumber:{}\n:1:{}\n",
+            "ab".repeat(32),
+            "ab".repeat(32)
+        );
         assert_eq!(parse(&junk), tokens);
     }
 

@@ -113,11 +113,21 @@ mod tests {
         // "user@example.com:pa:ss"
         match parse_authorization(b"Basic dXNlckBleGFtcGxlLmNvbTpwYTpzcw==") {
             Credential::Basic { user, password } => {
-                assert_eq!((user.as_str(), password.as_str()), ("user@example.com", "pa:ss"));
+                assert_eq!(
+                    (user.as_str(), password.as_str()),
+                    ("user@example.com", "pa:ss")
+                );
             }
             other => panic!("{other:?}"),
         }
-        for bad in [&b"Bearer x"[..], b"cpanel bob", b"cpanel :x", b"Basic !!", b"Basic", b"\xff"] {
+        for bad in [
+            &b"Bearer x"[..],
+            b"cpanel bob",
+            b"cpanel :x",
+            b"Basic !!",
+            b"Basic",
+            b"\xff",
+        ] {
             assert!(matches!(parse_authorization(bad), Credential::Malformed));
         }
         let shown = format!("{:?}", parse_authorization(b"cpanel bob:SECRETTOKEN"));
@@ -127,7 +137,12 @@ mod tests {
     #[test]
     fn the_session_cookie_is_found_among_others() {
         let headers = [&b"a=1; cpsession=xyz; b=2"[..]];
-        assert_eq!(session_cookie(headers.into_iter()).as_deref().map(String::as_str), Some("xyz"));
+        assert_eq!(
+            session_cookie(headers.into_iter())
+                .as_deref()
+                .map(String::as_str),
+            Some("xyz")
+        );
         assert!(session_cookie([&b"cpsessionx=1"[..]].into_iter()).is_none());
     }
 }

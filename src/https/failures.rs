@@ -70,7 +70,10 @@ fn recent<K: Hash + Eq>(table: &mut HashMap<K, VecDeque<Instant>>, key: &K, now:
     let Some(times) = table.get_mut(key) else {
         return 0;
     };
-    while times.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
+    while times
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= WINDOW)
+    {
         times.pop_front();
     }
     times.len()
@@ -78,7 +81,11 @@ fn recent<K: Hash + Eq>(table: &mut HashMap<K, VecDeque<Instant>>, key: &K, now:
 
 fn push<K: Hash + Eq>(table: &mut HashMap<K, VecDeque<Instant>>, key: K, now: Instant) {
     if table.len() >= PRUNE_AT {
-        table.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
+        table.retain(|_, times| {
+            times
+                .back()
+                .is_some_and(|t| now.duration_since(*t) < WINDOW)
+        });
     }
     table.entry(key).or_default().push_back(now);
 }

@@ -18,8 +18,8 @@ use super::pam;
 use super::routes::{self, Route};
 use super::sessions::{Identity, Sessions};
 use super::webmail;
-use crate::api::UapiResult;
 use crate::api::tokens::CHECK_FUNCTION;
+use crate::api::UapiResult;
 use crate::audit::AuditLog;
 use crate::error::Error;
 
@@ -63,7 +63,8 @@ impl Reply {
 /// was wrong.
 pub const ACCESS_DENIED: &str = "Access denied";
 /// The text of a refusal for too many failures.
-pub const TOO_MANY_FAILURES: &str = "Too many failed logins from this address or for this user; try again later.";
+pub const TOO_MANY_FAILURES: &str =
+    "Too many failed logins from this address or for this user; try again later.";
 
 /// The front end's state, shared by every connection.
 pub struct FrontEnd {
@@ -137,7 +138,10 @@ impl FrontEnd {
             Ok(result) => Reply::json(200, result),
             Err(e) => {
                 tracing::warn!(user = account.locator.user(), error = %e, "the account's server did not answer");
-                failure(503, "The account's server is not available; try again in a moment.")
+                failure(
+                    503,
+                    "The account's server is not available; try again in a moment.",
+                )
             }
         }
     }
@@ -196,7 +200,14 @@ impl FrontEnd {
             None => false,
         };
         if ok {
-            auth_audit::record(self.audit.as_deref(), user, Method::Token, source, Some(user), None);
+            auth_audit::record(
+                self.audit.as_deref(),
+                user,
+                Method::Token,
+                source,
+                Some(user),
+                None,
+            );
             return Ok(Identity::Account {
                 user: user.to_owned(),
             });
@@ -353,7 +364,14 @@ impl FrontEnd {
             Refusal::TooMany => "too many failures",
         };
         tracing::info!(method = ?method, %source, reason, "authentication refused");
-        auth_audit::record(self.audit.as_deref(), account, method, source, user, Some(reason));
+        auth_audit::record(
+            self.audit.as_deref(),
+            account,
+            method,
+            source,
+            user,
+            Some(reason),
+        );
     }
 }
 

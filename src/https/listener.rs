@@ -34,7 +34,11 @@ pub struct Shared {
 }
 
 /// Accepts connections on `listener` until `stop` turns true.
-pub async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+pub async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -107,9 +111,10 @@ async fn respond(
     let header = |name: header::HeaderName| parts.headers.get(name).map(|v| v.as_bytes().to_vec());
     let form_body = parts.headers.get(header::CONTENT_TYPE).is_none_or(|v| {
         v.to_str().is_ok_and(|t| {
-            t.split(';')
-                .next()
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+            t.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
         })
     });
     let request = Request {
@@ -119,7 +124,11 @@ async fn respond(
         query: parts.uri.query().unwrap_or_default().to_owned(),
         authorization: header(header::AUTHORIZATION),
         cookie: super::credentials::session_cookie(
-            parts.headers.get_all(header::COOKIE).iter().map(HeaderValue::as_bytes),
+            parts
+                .headers
+                .get_all(header::COOKIE)
+                .iter()
+                .map(HeaderValue::as_bytes),
         ),
         form_body,
         body,
@@ -132,9 +141,13 @@ fn to_response(reply: Reply) -> hyper::Response<Full<Bytes>> {
     let mut text = reply.body.to_string();
     text.push('\n');
     let mut response = hyper::Response::new(Full::new(Bytes::from(text)));
-    *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if reply.status == 401 {
         headers.insert(

@@ -81,7 +81,11 @@ unsafe extern "C" fn converse(
     resp: *mut *mut PamResponse,
     appdata: *mut c_void,
 ) -> c_int {
-    if !(1..=MAX_MESSAGES).contains(&num_msg) || msg.is_null() || resp.is_null() || appdata.is_null() {
+    if !(1..=MAX_MESSAGES).contains(&num_msg)
+        || msg.is_null()
+        || resp.is_null()
+        || appdata.is_null()
+    {
         return PAM_CONV_ERR;
     }
     let count = num_msg as usize;
@@ -170,14 +174,7 @@ pub fn authenticate(user: &str, password: &str) -> bool {
     // SAFETY: every pointer is valid for the call; libpam copies the
     // service and user names and keeps the conversation pointer until
     // pam_end, before which `conversation` and `password` stay alive.
-    let started = unsafe {
-        pam_start(
-            service.as_ptr(),
-            user.as_ptr(),
-            &conversation,
-            &mut handle,
-        )
-    };
+    let started = unsafe { pam_start(service.as_ptr(), user.as_ptr(), &conversation, &mut handle) };
     if started != PAM_SUCCESS || handle.is_null() {
         return false;
     }

@@ -78,7 +78,12 @@ impl Sessions {
     pub fn create(&self, identity: Identity) -> Result<NewSession> {
         let mut secret = Zeroizing::new([0u8; 32]);
         getrandom::fill(&mut secret[..]).map_err(|e| std::io::Error::other(e.to_string()))?;
-        let cookie = Zeroizing::new(secret.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let cookie = Zeroizing::new(
+            secret
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>(),
+        );
         let mut digits = [0u8; 10];
         for d in &mut digits {
             *d = b'0' + random_below_ten()?;
@@ -175,7 +180,10 @@ mod tests {
         assert_eq!(a.security_token.len(), "cpsess".len() + 10);
         assert_ne!(a.cookie, b.cookie);
         assert_eq!(sessions.find(&a.cookie, &a.security_token), Some(bob()));
-        assert_eq!(sessions.find(&a.cookie, &b.security_token).is_some(), a.security_token == b.security_token);
+        assert_eq!(
+            sessions.find(&a.cookie, &b.security_token).is_some(),
+            a.security_token == b.security_token
+        );
         assert_eq!(sessions.find("nope", &a.security_token), None);
         assert!(sessions.end(&a.cookie));
         assert_eq!(sessions.find(&a.cookie, &a.security_token), None);

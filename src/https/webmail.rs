@@ -40,7 +40,9 @@ pub fn restrict(
         },
         None => (None, given_domain.clone()),
     };
-    let other_local = named_local.as_deref().is_some_and(|l| !l.is_empty() && l != localpart);
+    let other_local = named_local
+        .as_deref()
+        .is_some_and(|l| !l.is_empty() && l != localpart);
     let other_domain = named_domain
         .iter()
         .chain(given_domain.iter())
@@ -83,7 +85,14 @@ mod tests {
             json!({"email": "user", "domain": "Example.com", "password": "pw"}),
             json!({"password": "pw", "extra": "x"}),
         ] {
-            let out = restrict("Email", "passwd_pop", args(given.clone()), "user", "example.com").unwrap();
+            let out = restrict(
+                "Email",
+                "passwd_pop",
+                args(given.clone()),
+                "user",
+                "example.com",
+            )
+            .unwrap();
             assert_eq!(
                 Value::Object(out),
                 json!({"email": "user", "domain": "example.com", "password": "pw"}),
@@ -99,7 +108,14 @@ mod tests {
             json!({"email": "user@example.net", "password": "pw"}),
             json!({"email": "user", "domain": "example.net", "password": "pw"}),
         ] {
-            let e = restrict("Email", "passwd_pop", args(given.clone()), "user", "example.com").unwrap_err();
+            let e = restrict(
+                "Email",
+                "passwd_pop",
+                args(given.clone()),
+                "user",
+                "example.com",
+            )
+            .unwrap_err();
             assert!(matches!(e, Error::NoSuchMailbox(_)), "{given}: {e}");
         }
         let e = restrict("Email", "add_pop", Map::new(), "user", "example.com").unwrap_err();

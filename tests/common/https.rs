@@ -19,14 +19,17 @@ pub struct Answer {
 
 impl Answer {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
     }
 
     /// A header's value (case-blind name).
     pub fn header(&self, name: &str) -> Option<String> {
         self.headers.lines().find_map(|line| {
             let (n, v) = line.split_once(':')?;
-            n.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+            n.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
         })
     }
 }
@@ -54,16 +57,25 @@ pub fn request(port: u16, path: &str, call: &Call) -> Answer {
     let dir = tempfile::tempdir().unwrap();
     let headers = dir.path().join("headers");
     let mut config = String::new();
-    config.push_str(&format!("url = {}\n", quoted(&format!("https://127.0.0.1:{port}{path}"))));
+    config.push_str(&format!(
+        "url = {}\n",
+        quoted(&format!("https://127.0.0.1:{port}{path}"))
+    ));
     config.push_str("insecure\nsilent\nshow-error\n");
-    config.push_str(&format!("dump-header = {}\n", quoted(&headers.display().to_string())));
+    config.push_str(&format!(
+        "dump-header = {}\n",
+        quoted(&headers.display().to_string())
+    ));
     config.push_str("write-out = \"\\n%{http_code}\"\n");
     if let Some(form) = call.form {
         config.push_str(&format!("data = {}\n", quoted(form)));
     }
     if let Some((user, password)) = call.basic {
         super::remember_password(password);
-        config.push_str(&format!("user = {}\n", quoted(&format!("{user}:{password}"))));
+        config.push_str(&format!(
+            "user = {}\n",
+            quoted(&format!("{user}:{password}"))
+        ));
     }
     if let Some((user, token)) = call.token {
         super::remember_password(token);
