@@ -1,7 +1,8 @@
 //! The one dispatcher: every transport (the socket's `<cpanelaction>`, the
-//! `uapi` command line, later HTTPS) runs a call through [`uapi`], [`api2`]
-//! or [`api1`], so every entry point applies the same name rules, the same
-//! lookup and the same error handling and logging.
+//! `uapi` command line, and HTTPS, whose front end calls through the socket)
+//! runs a call through [`uapi`], [`api2`] or [`api1`], so every entry point
+//! applies the same name rules, the same lookup and the same error handling
+//! and logging.
 //!
 //! [`Module`] is the table of modules; each module's functions are the
 //! table in its `mod.rs` ([`EmailFunction`] for `Email`), so adding a

@@ -28,6 +28,8 @@
 //! - [`home`]: every byte under the account's home, confined beneath a
 //!   handle on it: locks, crash-safe replacement, group commit, the
 //!   per-domain files, Maildirs.
+//! - [`https`]: the HTTPS front end (`/execute/Module/function`, API tokens,
+//!   account and webmail logins); it reaches each account through its socket.
 //! - [`after_change`]: commands run after a password change.
 //! - [`demo`]: the scratch account of `liveapid demo`; [`shims`]: the PHP and
 //!   Perl shims built in, for `liveapid run`.
