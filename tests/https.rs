@@ -32,9 +32,9 @@ fn create_token(daemon: &Daemon, name: &str) -> String {
     token
 }
 
-fn token(user: &'static str, token: &str) -> Call<'static> {
+fn token<'a>(user: &'a str, token: &'a str) -> Call<'a> {
     Call {
-        token: Some((user, Box::leak(token.to_owned().into_boxed_str()))),
+        token: Some((user, token)),
         ..Call::default()
     }
 }
@@ -245,7 +245,7 @@ fn a_login_session_needs_its_cookie_and_its_token_and_logout_ends_it() {
     let url =
         format!("{path}/execute/Email/passwd_pop?email=user&password={new}&domain=example.com");
     let with_cookie = Call {
-        cookie: Some(Box::leak(cookie.clone().into_boxed_str())),
+        cookie: Some(&cookie),
         ..Call::default()
     };
     let changed = https::request(port, &url, &with_cookie);

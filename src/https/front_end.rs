@@ -38,8 +38,7 @@ pub struct Request {
     pub source: IpAddr,
 }
 
-/// What to send back.
-#[derive(Debug)]
+/// What to send back (no `Debug`: it may hold a session cookie).
 pub struct Reply {
     pub status: u16,
     pub body: Value,
