@@ -250,3 +250,47 @@ fn run_without_user_or_socket_names_both() {
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("<--user <USER>|--socket <SOCKET>>"), "{help}");
 }
+
+#[test]
+fn demo_serves_https_with_a_token_and_prints_a_curl_command_that_works() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .args(["demo", "--https", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut port, mut token, mut fingerprint) = (None, None, None);
+    while token.is_none() {
+        let line = lines.next().expect("demo prints the HTTPS lines").unwrap();
+        if let Some(rest) = line.strip_prefix("HTTPS on https://127.0.0.1:") {
+            port = rest.split('/').next().map(|p| p.parse::<u16>().unwrap());
+            fingerprint = rest
+                .split("fingerprint ")
+                .nth(1)
+                .map(|f| f.trim_end_matches(')').to_owned());
+        }
+        if let Some(rest) = line
+            .trim()
+            .strip_prefix("curl -k -H 'Authorization: cpanel demo:")
+        {
+            token = Some(rest.split('\'').next().unwrap().to_owned());
+        }
+    }
+    let (port, token) = (port.unwrap(), token.unwrap());
+    common::remember_password(&token);
+    assert_eq!(fingerprint.unwrap().len(), 95, "32 hex pairs and colons");
+    let listed = common::https::request(
+        port,
+        "/execute/Email/list_pops",
+        &common::https::Call {
+            token: Some(("demo", &token)),
+            ..Default::default()
+        },
+    );
+    assert_eq!(listed.json()["status"], 1, "{}", listed.text);
+    assert_eq!(listed.json()["data"][1]["email"], "user@example.com");
+    sigint(&child);
+    assert!(child.wait().unwrap().success());
+}

@@ -29,7 +29,7 @@ pub enum Method {
 }
 
 impl Method {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Method::Token => "token",
             Method::Password => "password",

@@ -362,7 +362,7 @@ impl FrontEnd {
             Refusal::Wrong => "wrong or missing credentials",
             Refusal::TooMany => "too many failures",
         };
-        tracing::info!(method = ?method, %source, reason, "authentication refused");
+        tracing::info!(method = method.name(), %source, reason, "authentication refused");
         auth_audit::record(
             self.audit.as_deref(),
             account,
