@@ -8,6 +8,7 @@
 //! ```
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde_json::{json, Map};
@@ -42,8 +43,8 @@ impl Method {
 
 /// One authentication's line. `account` is the account acted on, or for a
 /// refusal the name that was claimed (shown safely).
-pub fn record(
-    log: Option<&AuditLog>,
+pub async fn record(
+    log: Option<&Arc<AuditLog>>,
     account: &str,
     method: Method,
     source: IpAddr,
@@ -64,5 +65,7 @@ pub fn record(
             line.insert("reason".into(), json!(reason))
         }
     };
-    log.append(&crate::error::shown(account), line);
+    // A file write: off the runtime's threads, like every other.
+    let (log, account) = (log.clone(), crate::error::shown(account));
+    let _ = tokio::task::spawn_blocking(move || log.append(&account, line)).await;
 }

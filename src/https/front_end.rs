@@ -162,11 +162,13 @@ impl FrontEnd {
                 }
                 Credential::Malformed => {
                     if self.failures.blocked(source, None) {
-                        self.refused(source, "", Method::None, None, Refusal::TooMany);
+                        self.refused(source, "", Method::None, None, Refusal::TooMany)
+                            .await;
                         return Err(Refusal::TooMany);
                     }
                     self.failures.record(source, None);
-                    self.refused(source, "", Method::None, None, Refusal::Wrong);
+                    self.refused(source, "", Method::None, None, Refusal::Wrong)
+                        .await;
                     Err(Refusal::Wrong)
                 }
             };
@@ -183,7 +185,7 @@ impl FrontEnd {
                 } else {
                     Method::None
                 };
-                self.refused(source, "", method, None, Refusal::Wrong);
+                self.refused(source, "", method, None, Refusal::Wrong).await;
                 Err(Refusal::Wrong)
             }
         }
@@ -191,7 +193,8 @@ impl FrontEnd {
 
     async fn by_token(&self, source: IpAddr, user: &str, token: &str) -> Result<Identity, Refusal> {
         if self.failures.blocked(source, Some(user)) {
-            self.refused(source, user, Method::Token, Some(user), Refusal::TooMany);
+            self.refused(source, user, Method::Token, Some(user), Refusal::TooMany)
+                .await;
             return Err(Refusal::TooMany);
         }
         let ok = match self.accounts.get(user) {
@@ -200,19 +203,21 @@ impl FrontEnd {
         };
         if ok {
             auth_audit::record(
-                self.audit.as_deref(),
+                self.audit.as_ref(),
                 user,
                 Method::Token,
                 source,
                 Some(user),
                 None,
-            );
+            )
+            .await;
             return Ok(Identity::Account {
                 user: user.to_owned(),
             });
         }
         self.failures.record(source, Some(user));
-        self.refused(source, user, Method::Token, Some(user), Refusal::Wrong);
+        self.refused(source, user, Method::Token, Some(user), Refusal::Wrong)
+            .await;
         Err(Refusal::Wrong)
     }
 
@@ -231,7 +236,8 @@ impl FrontEnd {
             Method::Password
         };
         if self.failures.blocked(source, Some(user)) {
-            self.refused(source, user, method, Some(user), Refusal::TooMany);
+            self.refused(source, user, method, Some(user), Refusal::TooMany)
+                .await;
             return Err(Refusal::TooMany);
         }
         let identity = match method {
@@ -241,18 +247,20 @@ impl FrontEnd {
         match identity {
             Some(identity) => {
                 auth_audit::record(
-                    self.audit.as_deref(),
+                    self.audit.as_ref(),
                     identity.account(),
                     method,
                     source,
                     Some(user),
                     None,
-                );
+                )
+                .await;
                 Ok(identity)
             }
             None => {
                 self.failures.record(source, Some(user));
-                self.refused(source, user, method, Some(user), Refusal::Wrong);
+                self.refused(source, user, method, Some(user), Refusal::Wrong)
+                    .await;
                 Err(Refusal::Wrong)
             }
         }
@@ -350,7 +358,7 @@ impl FrontEnd {
         }
     }
 
-    fn refused(
+    async fn refused(
         &self,
         source: IpAddr,
         account: &str,
@@ -364,13 +372,14 @@ impl FrontEnd {
         };
         tracing::info!(method = method.name(), %source, reason, "authentication refused");
         auth_audit::record(
-            self.audit.as_deref(),
+            self.audit.as_ref(),
             account,
             method,
             source,
             user,
             Some(reason),
-        );
+        )
+        .await;
     }
 }
 
