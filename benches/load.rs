@@ -45,26 +45,14 @@ fn main() {
         secs(CASE_TIME)
     );
     let scratch = tempfile::tempdir().unwrap();
-
-    // Floors.
-    let (hash_p50, hash_cpu) = libxcrypt_hash_p50();
-    let hash_rate = all_core_hash_rate(cores);
     let small = Fixture::new(&scratch.path().join("small"), "example.com", SMALL);
-    let rewrite_p50 = atomic_rewrite_p50(&small.domain_dir().join("shadow"));
-    let echo_p50 = socket_echo_p50();
-
+    let big = Fixture::new(&scratch.path().join("big"), "big.example", BIG);
     let daemon = Daemon::start(&small, &scratch.path().join("small.sock"));
-    let switch_p50 = {
-        let mut c = Client::connect(&daemon.socket);
-        let mut times = Vec::new();
-        run_for(WARM_UP, || c.json_switch());
-        run_for(CASE_TIME, || {
-            let t = Instant::now();
-            c.json_switch();
-            times.push(t.elapsed());
-        });
-        percentile(&mut times, 50)
-    };
+    let big_daemon = Daemon::start(&big, &scratch.path().join("big.sock"));
+    let shadow = small.domain_dir().join("shadow");
+
+    // Part 1: every figure once.
+    let (hash_p50, hash_cpu) = libxcrypt_hash_p50(CASE_TIME / 2);
     println!();
     println!("{:<52} {:>10} {:>10}", "floor", "p50 µs", "per s");
     row_floor("libxcrypt SHA-512-crypt hash, one core", hash_p50, None);
@@ -77,15 +65,19 @@ fn main() {
     row_floor(
         &format!("all-core hash rate ({cores} threads)"),
         Duration::ZERO,
-        Some(hash_rate),
+        Some(all_core_hash_rate(cores, CASE_TIME)),
     );
     row_floor(
         "atomic rewrite of shadow (fsyncs included)",
-        rewrite_p50,
+        atomic_rewrite_p50(&shadow),
         None,
     );
-    row_floor("bare Unix-socket echo", echo_p50, None);
-    row_floor("daemon JSON-switch round trip", switch_p50, None);
+    row_floor("bare Unix-socket echo", socket_echo_p50(), None);
+    row_floor(
+        "daemon JSON-switch round trip",
+        json_switch_p50(&daemon, CASE_TIME),
+        None,
+    );
 
     println!();
     println!(
@@ -98,7 +90,6 @@ fn main() {
         "daemon CPU µs",
         "client CPU µs"
     );
-    let mut results = Vec::new();
     for call in [
         Call::VerifyPassword,
         Call::GetPopQuota,
@@ -106,28 +97,22 @@ fn main() {
         Call::PasswdPop,
     ] {
         for clients in CLIENTS {
-            let r = load(&daemon, call, clients, SMALL, "example.com");
+            let r = load(&daemon, call, clients, SMALL, "example.com", CASE_TIME);
             print_load(call.name(), clients, &r);
-            results.push(((call, clients), r));
         }
     }
-    let get = |call: Call, clients: usize| {
-        results
-            .iter()
-            .find(|((c, n), _)| *c == call && *n == clients)
-            .map(|(_, r)| r.clone())
-            .unwrap()
-    };
-    drop(daemon);
-
-    let big = Fixture::new(&scratch.path().join("big"), "big.example", BIG);
-    let big_daemon = Daemon::start(&big, &scratch.path().join("big.sock"));
-    let big_64 = load(&big_daemon, Call::PasswdPop, 64, 64, "big.example");
+    let big_64 = load(
+        &big_daemon,
+        Call::PasswdPop,
+        64,
+        64,
+        "big.example",
+        CASE_TIME,
+    );
     print_load("passwd_pop, 100 000-mailbox domain", 64, &big_64);
-    drop(big_daemon);
 
-    let fresh = Fixture::new(&scratch.path().join("idle"), "example.com", SMALL);
-    let idle_daemon = Daemon::start(&fresh, &scratch.path().join("idle.sock"));
+    let idle = Fixture::new(&scratch.path().join("idle"), "example.com", SMALL);
+    let idle_daemon = Daemon::start(&idle, &scratch.path().join("idle.sock"));
     let rss_idle = idle_daemon.rss_kib();
     let connections: Vec<Client> = (0..IDLE_CONNECTIONS)
         .map(|_| {
@@ -143,62 +128,156 @@ fn main() {
     println!();
     println!("daemon resident memory: {rss_idle} KiB idle, {rss_loaded} KiB with {IDLE_CONNECTIONS} idle connections ({per_connection:.1} KiB each)");
 
-    let passwd_1 = get(Call::PasswdPop, 1);
+    // Part 2: each ratio from rounds that measure the case and its floor
+    // one right after the other, so that a change in the machine's speed
+    // between them (other jobs, a throttled core) moves both.
     println!();
-    println!("{:<64} {:>8} {:>8}", "ratio", "now", "target");
-    ratio(
+    println!(
+        "ratios, each the median of {ROUNDS} rounds of floor and case measured back to back ({} each):",
+        secs(ROUND_TIME)
+    );
+    println!(
+        "{:<62} {:>7} {:>15} {:>8}",
+        "ratio", "median", "range", "target"
+    );
+    rounds(
         "passwd_pop p50 / (one hash + one atomic rewrite)",
-        us(passwd_1.p50) / (us(hash_p50) + us(rewrite_p50)),
         "≤ 1.15",
+        || {
+            let floor = us(libxcrypt_hash_p50(ROUND_TIME / 2).0) + us(atomic_rewrite_p50(&shadow));
+            let case = load(
+                &daemon,
+                Call::PasswdPop,
+                1,
+                SMALL,
+                "example.com",
+                ROUND_TIME,
+            );
+            us(case.p50) / floor
+        },
     );
-    ratio(
+    rounds(
         "get_pop_quota p50 / JSON-switch round trip",
-        us(get(Call::GetPopQuota, 1).p50) / us(switch_p50),
         "≤ 2",
+        || {
+            let floor = us(json_switch_p50(&daemon, ROUND_TIME));
+            let case = load(
+                &daemon,
+                Call::GetPopQuota,
+                1,
+                SMALL,
+                "example.com",
+                ROUND_TIME,
+            );
+            us(case.p50) / floor
+        },
     );
-    ratio(
-        "JSON-switch round trip / bare socket echo",
-        us(switch_p50) / us(echo_p50),
-        "-",
-    );
-    ratio(
+    rounds(
         "verify_password at 8 clients / all-core hash rate",
-        get(Call::VerifyPassword, 8).throughput / hash_rate,
         "≥ 0.7",
+        || {
+            let floor = all_core_hash_rate(cores, ROUND_TIME);
+            let case = load(
+                &daemon,
+                Call::VerifyPassword,
+                8,
+                SMALL,
+                "example.com",
+                ROUND_TIME,
+            );
+            case.throughput / floor
+        },
     );
-    ratio(
+    rounds(
         "passwd_pop at 64 clients, 10 mailboxes / all-core hash rate",
-        get(Call::PasswdPop, 64).throughput / hash_rate,
         "≥ 0.8",
+        || {
+            let floor = all_core_hash_rate(cores, ROUND_TIME);
+            let case = load(
+                &daemon,
+                Call::PasswdPop,
+                64,
+                SMALL,
+                "example.com",
+                ROUND_TIME,
+            );
+            case.throughput / floor
+        },
     );
-    ratio(
+    rounds(
         "64 clients: 100 000-mailbox / 10-mailbox domain",
-        big_64.throughput / get(Call::PasswdPop, 64).throughput,
         "≥ 0.5",
+        || {
+            let floor = load(
+                &daemon,
+                Call::PasswdPop,
+                64,
+                SMALL,
+                "example.com",
+                ROUND_TIME,
+            );
+            let case = load(
+                &big_daemon,
+                Call::PasswdPop,
+                64,
+                64,
+                "big.example",
+                ROUND_TIME,
+            );
+            case.throughput / floor.throughput
+        },
     );
-    // CPU time is steadier than wall time on a shared machine: the share
-    // of the daemon's CPU that is hashing bounds what the load can reach.
-    ratio(
-        "hash CPU / daemon CPU per passwd_pop, 64 clients",
-        us(hash_cpu) / us(get(Call::PasswdPop, 64).daemon_cpu),
+    rounds(
+        "hash CPU / daemon CPU per passwd_pop at 64 clients",
         "-",
+        || {
+            let (_, floor) = libxcrypt_hash_p50(ROUND_TIME / 2);
+            let case = load(
+                &daemon,
+                Call::PasswdPop,
+                64,
+                SMALL,
+                "example.com",
+                ROUND_TIME,
+            );
+            us(floor) / us(case.daemon_cpu)
+        },
     );
-    ratio(
-        "hash CPU / (daemon + client) CPU per passwd_pop, 64 clients",
-        us(hash_cpu)
-            / us(get(Call::PasswdPop, 64).daemon_cpu + get(Call::PasswdPop, 64).client_cpu),
-        "-",
-    );
-    ratio(
-        "hash CPU / daemon CPU per passwd_pop, 100 000 mailboxes",
-        us(hash_cpu) / us(big_64.daemon_cpu),
-        "-",
-    );
-    ratio(
+    println!(
+        "{:<62} {:>7.2} {:>15} {:>8}",
         "resident MiB with 1 000 idle connections",
         rss_loaded as f64 / 1024.0,
-        "≤ 30",
+        "-",
+        "≤ 30"
     );
+}
+
+/// Rounds per ratio, and the time of each measurement in a round.
+const ROUNDS: usize = 3;
+const ROUND_TIME: Duration = Duration::from_millis(800);
+
+/// Prints the median and the range of `ROUNDS` values of `round`.
+fn rounds(name: &str, target: &str, mut round: impl FnMut() -> f64) {
+    let mut values: Vec<f64> = (0..ROUNDS).map(|_| round()).collect();
+    values.sort_by(f64::total_cmp);
+    let range = format!("{:.2}–{:.2}", values[0], values[ROUNDS - 1]);
+    println!(
+        "{name:<62} {:>7.2} {range:>15} {target:>8}",
+        values[ROUNDS / 2]
+    );
+}
+
+/// The median JSON-switch round trip on one kept connection.
+fn json_switch_p50(daemon: &Daemon, time: Duration) -> Duration {
+    let mut c = Client::connect(&daemon.socket);
+    let mut times = Vec::new();
+    run_for(WARM_UP, || c.json_switch());
+    run_for(time, || {
+        let t = Instant::now();
+        c.json_switch();
+        times.push(t.elapsed());
+    });
+    percentile(&mut times, 50)
 }
 
 /// CPU time (user + system) a process has used, from `/proc/PID/stat`.
@@ -243,10 +322,6 @@ fn row_floor(name: &str, p50: Duration, rate: Option<f64>) {
     };
     let rate = rate.map_or("-".to_owned(), |r| format!("{r:.0}"));
     println!("{name:<52} {p50:>10} {rate:>10}");
-}
-
-fn ratio(name: &str, value: f64, target: &str) {
-    println!("{name:<64} {value:>8.2} {target:>8}");
 }
 
 fn us(d: Duration) -> f64 {
@@ -471,10 +546,18 @@ struct LoadResult {
 }
 
 /// `clients` connections calling `call` as fast as they can for
-/// [`CASE_TIME`]; every reply must succeed.
-fn load(daemon: &Daemon, call: Call, clients: usize, mailboxes: usize, domain: &str) -> LoadResult {
+/// `time`; every reply must succeed.
+fn load(
+    daemon: &Daemon,
+    call: Call,
+    clients: usize,
+    mailboxes: usize,
+    domain: &str,
+    time: Duration,
+) -> LoadResult {
     let socket = daemon.socket.as_path();
-    // verify_password checks the old password; passwd_pop must not have changed it.
+    // (verify_password may find the password changed by an earlier case:
+    // a wrong password costs the same hash.)
     let measuring = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     let threads: Vec<_> = (0..clients)
@@ -505,7 +588,7 @@ fn load(daemon: &Daemon, call: Call, clients: usize, mailboxes: usize, domain: &
     );
     measuring.store(true, Ordering::Relaxed);
     let started = Instant::now();
-    std::thread::sleep(CASE_TIME);
+    std::thread::sleep(time);
     measuring.store(false, Ordering::Relaxed);
     let wall = started.elapsed();
     let daemon_cpu = process_cpu(daemon.child.id()).saturating_sub(daemon_before);
@@ -553,7 +636,7 @@ fn libxcrypt_hash(data: &mut [u8], phrase: &CStr, setting: &CStr) -> usize {
 }
 
 /// The median wall time of one libxcrypt hash, and its CPU time.
-fn libxcrypt_hash_p50() -> (Duration, Duration) {
+fn libxcrypt_hash_p50(time: Duration) -> (Duration, Duration) {
     let mut data = vec![0u8; CRYPT_DATA_SIZE];
     let phrase = CString::new("Bench-New-0-0-q7").unwrap();
     let setting = CString::new("$6$abcdefghijklmnop$").unwrap();
@@ -563,7 +646,7 @@ fn libxcrypt_hash_p50() -> (Duration, Duration) {
     );
     let mut times = Vec::new();
     let cpu = thread_cpu();
-    run_for(CASE_TIME / 2, || {
+    run_for(time, || {
         let t = Instant::now();
         libxcrypt_hash(&mut data, &phrase, &setting);
         times.push(t.elapsed());
@@ -584,16 +667,16 @@ fn crate_hash_cpu() -> Duration {
 }
 
 /// Hashes per second with one libxcrypt hashing thread per core.
-fn all_core_hash_rate(cores: usize) -> f64 {
+fn all_core_hash_rate(cores: usize, time: Duration) -> f64 {
     let started = Instant::now();
     let threads: Vec<_> = (0..cores)
         .map(|_| {
-            std::thread::spawn(|| {
+            std::thread::spawn(move || {
                 let mut data = vec![0u8; CRYPT_DATA_SIZE];
                 let phrase = CString::new("Bench-New-0-0-q7").unwrap();
                 let setting = CString::new("$6$abcdefghijklmnop$").unwrap();
                 let mut n = 0u64;
-                run_for(CASE_TIME, || {
+                run_for(time, || {
                     libxcrypt_hash(&mut data, &phrase, &setting);
                     n += 1;
                 });
