@@ -37,6 +37,10 @@
 //!   mail files with their commits counted, so a shutdown waits for them.
 //! - [`off_reactor`]: file I/O and walks run on the blocking pool, never
 //!   on the runtime's worker threads.
+//! - [`config`]: the configuration file (`/etc/liveapid/liveapid.toml`)
+//!   and how it meets the flags; [`reload`]: SIGHUP, settings that new
+//!   connections read; [`systemd`]: handed sockets and readiness.
+//! - [`logging`]: text or JSON log lines.
 //! - [`error`]: the one error type.
 
 pub mod account;
@@ -44,6 +48,7 @@ pub mod after_change;
 pub mod api;
 pub mod audit;
 pub mod command_line;
+pub mod config;
 pub mod control;
 pub mod demo;
 pub mod dispatch;
@@ -59,6 +64,7 @@ pub mod logging;
 pub mod off_reactor;
 pub mod privilege;
 pub mod protocol;
+pub mod reload;
 pub mod server;
 pub mod service;
 pub mod shims;
@@ -66,6 +72,7 @@ pub mod shutdown;
 pub mod socket;
 pub mod state;
 pub mod supervisor;
+pub mod systemd;
 pub mod worker;
 
 pub use engine::Engine;

@@ -10,13 +10,14 @@
 //! has begun always completes ([`crate::in_flight`]).
 
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{broadcast, mpsc, watch, Semaphore};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio_util::codec::Framed;
 use zeroize::Zeroize;
 
@@ -90,16 +91,28 @@ pub async fn run(
     options: ServerOptions,
     shutdown: impl Future,
 ) {
+    let (_fixed, settings) = watch::channel(options);
+    run_with_settings(listener, engine, settings, shutdown).await;
+}
+
+/// [`run`] with settings that may change while it serves (a reload,
+/// [`crate::reload`]): each new connection takes the settings in force when
+/// it is accepted and keeps them; the drain uses the latest.
+pub async fn run_with_settings(
+    listener: UnixListener,
+    engine: Arc<Engine>,
+    settings: watch::Receiver<ServerOptions>,
+    shutdown: impl Future,
+) {
     let (notify_shutdown, _) = broadcast::channel(1);
     // Every handler holds a sender; when all are dropped, all are done.
     let (shutdown_complete_tx, mut shutdown_complete_rx) = mpsc::channel::<()>(1);
     let (abandon, _) = watch::channel(false);
-    let drain_timeout = options.drain_timeout;
     let mut server = Listener {
         listener,
         engine,
-        limit: Arc::new(Semaphore::new(options.max_connections)),
-        options,
+        settings,
+        active: Arc::new(AtomicUsize::new(0)),
         notify_shutdown,
         shutdown_complete_tx,
         abandon,
@@ -113,8 +126,10 @@ pub async fn run(
         shutdown_complete_tx,
         abandon,
         engine,
+        settings,
         ..
     } = server;
+    let drain_timeout = settings.borrow().drain_timeout;
     drop(notify_shutdown);
     drop(shutdown_complete_tx);
     if tokio::time::timeout(drain_timeout, shutdown_complete_rx.recv())
@@ -143,9 +158,12 @@ pub async fn run(
 struct Listener {
     listener: UnixListener,
     engine: Arc<Engine>,
-    options: ServerOptions,
-    /// Caps concurrent connections so a flood cannot exhaust descriptors.
-    limit: Arc<Semaphore>,
+    /// The settings in force; read once per accepted connection.
+    settings: watch::Receiver<ServerOptions>,
+    /// Connections being served, against `max_connections` so that a flood
+    /// cannot exhaust descriptors. A counter rather than a semaphore: the
+    /// cap may change at a reload while connections hold their slots.
+    active: Arc<AtomicUsize>,
     notify_shutdown: broadcast::Sender<()>,
     shutdown_complete_tx: mpsc::Sender<()>,
     /// Set when the drain timed out: every connection stops where it is.
@@ -156,14 +174,15 @@ impl Listener {
     async fn accept_loop(&mut self) {
         loop {
             let stream = self.accept().await;
-            let Some(caller) = self.peer_allowed(&stream) else {
+            let options = self.settings.borrow().clone();
+            let Some(caller) = peer_allowed(&options, &stream) else {
                 tokio::spawn(refuse(stream, FOREIGN_PEER.to_owned()));
                 continue;
             };
             // Accepted first and refused at once: a client over the cap
             // learns why instead of hanging in the listen backlog.
-            let Ok(permit) = self.limit.clone().try_acquire_owned() else {
-                let max = self.options.max_connections;
+            let Some(permit) = Slot::take(&self.active, options.max_connections) else {
+                let max = options.max_connections;
                 tracing::warn!(
                     peer_uid = caller.uid,
                     peer_pid = caller.pid.unwrap_or(0),
@@ -174,11 +193,11 @@ impl Listener {
                 continue;
             };
             let mut handler = Handler {
-                framed: Framed::new(stream, LiveApiCodec::new(self.options.max_payload)),
+                framed: Framed::new(stream, LiveApiCodec::new(options.max_payload)),
                 engine: self.engine.clone(),
                 caller,
-                keepalive: self.options.keepalive,
-                idle_timeout: self.options.idle_timeout,
+                keepalive: options.keepalive,
+                idle_timeout: options.idle_timeout,
                 shutdown: Shutdown::new(self.notify_shutdown.subscribe()),
                 _shutdown_complete: self.shutdown_complete_tx.clone(),
             };
@@ -200,28 +219,6 @@ impl Listener {
         }
     }
 
-    /// The connecting process, when its uid may use this account.
-    fn peer_allowed(&self, stream: &UnixStream) -> Option<Caller> {
-        match stream.peer_cred() {
-            Ok(peer) if self.options.allowed_uids.contains(&peer.uid()) => Some(Caller {
-                uid: peer.uid(),
-                pid: peer.pid().and_then(|p| u32::try_from(p).ok()),
-            }),
-            Ok(peer) => {
-                tracing::warn!(
-                    peer_uid = peer.uid(),
-                    peer_pid = peer.pid().unwrap_or(0),
-                    "connection refused: the peer is not this account's user or root"
-                );
-                None
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "connection refused: cannot read the peer's credentials");
-                None
-            }
-        }
-    }
-
     /// Accepts, backing off on errors (e.g. out of descriptors) rather than
     /// spinning or giving up: 1 ms, doubling to at most 1 s.
     async fn accept(&mut self) -> UnixStream {
@@ -236,6 +233,49 @@ impl Listener {
                 }
             }
         }
+    }
+}
+
+/// The connecting process, when its uid may use this account.
+fn peer_allowed(options: &ServerOptions, stream: &UnixStream) -> Option<Caller> {
+    match stream.peer_cred() {
+        Ok(peer) if options.allowed_uids.contains(&peer.uid()) => Some(Caller {
+            uid: peer.uid(),
+            pid: peer.pid().and_then(|p| u32::try_from(p).ok()),
+        }),
+        Ok(peer) => {
+            tracing::warn!(
+                peer_uid = peer.uid(),
+                peer_pid = peer.pid().unwrap_or(0),
+                "connection refused: the peer is not this account's user or root"
+            );
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "connection refused: cannot read the peer's credentials");
+            None
+        }
+    }
+}
+
+/// One connection's place under `max_connections`, given back on drop.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    /// A place, if fewer than `max` are taken.
+    fn take(active: &Arc<AtomicUsize>, max: usize) -> Option<Slot> {
+        active
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Slot(active.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

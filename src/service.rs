@@ -4,9 +4,16 @@
 //! served in this process. Run as root for real accounts, liveapid becomes
 //! a supervisor: it binds every account's socket, gives each to its
 //! account, and serves each from its own unprivileged worker.
+//!
+//! Under systemd, a socket it hands over (socket activation) is served
+//! instead of binding one, the daemon says `READY=1` once it serves, and
+//! SIGHUP reloads the settings ([`crate::reload`]).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use tokio::sync::watch;
 
 use crate::account::{group_gid, AccountLocator, DirectFiles, SystemFiles};
 use crate::after_change::{AfterChange, AfterChangeHook};
@@ -15,11 +22,13 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::https::{self, Accounts, HttpsConfig, ServedAccount};
 use crate::limits::Limits;
+use crate::reload::{self, Hangup, Reloader};
 use crate::server::{self, allowed_uids, ServerOptions};
 use crate::shutdown::Termination;
 use crate::socket;
 use crate::state::AccountState;
 use crate::supervisor::{self, Supervised, WorkerSpec};
+use crate::systemd::{self, Status};
 
 /// What `serve` was asked to do.
 #[derive(Debug, Clone)]
@@ -44,6 +53,13 @@ pub struct ServeConfig {
     pub audit_log: Option<PathBuf>,
     /// `--https` and its TLS and login settings (no listener when empty).
     pub https: HttpsConfig,
+    /// Homes of some accounts (the configuration file's `[[account]]`
+    /// tables); the others' come from `ROOT/etc/passwd`.
+    pub homes: BTreeMap<String, PathBuf>,
+    /// Sockets of some accounts (likewise); the others' are in `socket_dir`.
+    pub sockets: BTreeMap<String, PathBuf>,
+    /// How SIGHUP reads the settings again; without it SIGHUP is ignored.
+    pub reloader: Option<Reloader>,
 }
 
 /// Serves until SIGTERM or SIGINT (`termination`, installed by the caller
@@ -54,7 +70,15 @@ pub struct ServeConfig {
 /// Start-up problems: unknown accounts, options that do not fit together,
 /// unfit socket directories, sockets in use.
 pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<()> {
+    // Before READY=1: SIGHUP's default action would end the daemon.
+    let hangup = Hangup::install()?;
+    let handed = systemd::handed_listener()?;
     let users = accounts(&config)?;
+    if handed.is_some() && users.len() != 1 {
+        return Err(Error::Config(
+            "a socket handed over by systemd serves one account: give one --user (liveapid@USER.socket starts one per account)".into(),
+        ));
+    }
     if users.len() > 1 && (config.home.is_some() || config.socket.is_some()) {
         return Err(Error::Config(
             "--home and --socket name one account's; for several accounts use --socket-dir".into(),
@@ -62,7 +86,10 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
     }
     let locators = users
         .iter()
-        .map(|u| AccountLocator::new(u, &config.root, config.home.as_deref()))
+        .map(|u| {
+            let home = config.homes.get(u).or(config.home.as_ref());
+            AccountLocator::new(u, &config.root, home.map(PathBuf::as_path))
+        })
         .collect::<Result<Vec<_>>>()?;
     let root_user = rustix::process::geteuid().is_root();
     if !root_user && locators.len() > 1 {
@@ -73,13 +100,18 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
     let in_process = !root_user || (locators.len() == 1 && locators[0].system_user().uid == 0);
     if in_process {
         let locator = locators.into_iter().next().expect("one account");
-        let path = socket_path(&config, locator.user())?;
-        let (listener, socket_file) = socket::bind(&path)?;
-        tracing::info!(socket = %socket_file.path().display(), user = locator.user(), "listening");
+        let (listener, socket_file, socket_path) = listen(&config, locator.user(), handed)?;
+        let uids = allowed_uids(locator.system_user().uid);
         let options = ServerOptions {
-            allowed_uids: allowed_uids(locator.system_user().uid),
-            ..config.options
+            allowed_uids: uids.clone(),
+            ..config.options.clone()
         };
+        let settings = settings(hangup, config.reloader.clone(), options, move |o| {
+            ServerOptions {
+                allowed_uids: uids.clone(),
+                ..o
+            }
+        });
         let audit_log = config
             .audit_log
             .as_deref()
@@ -94,7 +126,7 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
         // front end reaches a worker's.
         let served = ServedAccount {
             locator: locator.clone(),
-            socket: socket_file.path().to_owned(),
+            socket: socket_path,
         };
         let front = https::start(&config.https, Accounts::new([served]), audit_log).await?;
         let state = AccountState::new(locator)
@@ -102,13 +134,15 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
             .with_after_change(config.after_change.map(AfterChangeHook::Local))
             .with_audit(audit);
         let engine = Engine::new(state);
+        systemd::notify(Status::Ready);
         let stop = async {
             termination.recv().await;
+            systemd::notify(Status::Stopping);
             if let Some(front) = &front {
                 front.stop();
             }
         };
-        server::run(listener, Arc::new(engine), options, stop).await;
+        server::run_with_settings(listener, Arc::new(engine), settings, stop).await;
         if let Some(front) = front {
             front.finish().await;
         }
@@ -122,15 +156,16 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
         .and_then(|text| group_gid(&text, "mail"));
     let mut supervised = Vec::new();
     let mut served = Vec::new();
+    let mut handed = handed;
     for locator in locators {
-        let path = socket_path(&config, locator.user())?;
-        let (listener, socket_file) = socket::bind(&path)?;
+        let (listener, socket_file, socket_path) = listen(&config, locator.user(), handed.take())?;
         let system_user = locator.system_user();
-        socket_file.give_to(system_user.uid, system_user.gid)?;
-        tracing::info!(socket = %socket_file.path().display(), user = locator.user(), "listening");
+        if let Some(file) = &socket_file {
+            file.give_to(system_user.uid, system_user.gid)?;
+        }
         served.push(ServedAccount {
             locator: locator.clone(),
-            socket: socket_file.path().to_owned(),
+            socket: socket_path,
         });
         let spec = WorkerSpec::new(
             &locator,
@@ -164,19 +199,67 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
         .transpose()?
         .map(Arc::new);
     let front = https::start(&config.https, Accounts::new(served), front_audit).await?;
-    // A worker drains for --drain-timeout, then waits for its commits.
-    let stop_timeout = config.options.drain_timeout + supervisor::STOP_MARGIN;
+    // Each worker keeps its own uids; the supervisor forwards the rest.
+    let settings = settings(
+        hangup,
+        config.reloader.clone(),
+        config.options.clone(),
+        |o| o,
+    );
+    systemd::notify(Status::Ready);
     let stop = async {
         termination.recv().await;
+        systemd::notify(Status::Stopping);
         if let Some(front) = &front {
             front.stop();
         }
     };
-    supervisor::run(supervised, config.after_change, audit, stop, stop_timeout).await;
+    supervisor::run(supervised, config.after_change, audit, settings, stop).await;
     if let Some(front) = front {
         front.finish().await;
     }
     Ok(())
+}
+
+/// The listening socket of `user` and its path: the one systemd `handed`
+/// over (its file belongs to the socket unit), or a new one bound at its
+/// path (removed when the [`socket::SocketFile`] is dropped).
+fn listen(
+    config: &ServeConfig,
+    user: &str,
+    handed: Option<tokio::net::UnixListener>,
+) -> Result<(
+    tokio::net::UnixListener,
+    Option<socket::SocketFile>,
+    PathBuf,
+)> {
+    if let Some(listener) = handed {
+        let path = listener
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_pathname().map(Path::to_owned))
+            .unwrap_or_default();
+        tracing::info!(user, socket = %path.display(), "listening on the socket systemd handed over");
+        return Ok((listener, None, path));
+    }
+    let path = socket_path(config, user)?;
+    let (listener, socket_file) = socket::bind(&path)?;
+    tracing::info!(socket = %socket_file.path().display(), user, "listening");
+    Ok((listener, Some(socket_file), path))
+}
+
+/// The settings new connections read: `initial`, then whatever each
+/// SIGHUP reloads (passed through `adjust`).
+fn settings(
+    hangup: Hangup,
+    reloader: Option<Reloader>,
+    initial: ServerOptions,
+    adjust: impl Fn(ServerOptions) -> ServerOptions + Send + 'static,
+) -> watch::Receiver<ServerOptions> {
+    match reloader {
+        Some(reloader) => reload::follow(hangup, reloader, initial, adjust),
+        None => watch::channel(initial).1,
+    }
 }
 
 /// The accounts named, or with `all` every cPanel user file's name.
@@ -184,7 +267,7 @@ fn accounts(config: &ServeConfig) -> Result<Vec<String>> {
     if !config.all {
         if config.users.is_empty() {
             return Err(Error::Config(
-                "give --user NAME (repeatable) or --all".into(),
+                "give --user NAME (repeatable) or --all, or [[account]] tables or all = true in the configuration file".into(),
             ));
         }
         return Ok(config.users.clone());
@@ -208,6 +291,9 @@ fn accounts(config: &ServeConfig) -> Result<Vec<String>> {
 /// The socket of `user`: `--socket`, else `--socket-dir/<user>.sock`, else
 /// the default.
 fn socket_path(config: &ServeConfig, user: &str) -> Result<PathBuf> {
+    if let Some(path) = config.sockets.get(user) {
+        return Ok(path.clone());
+    }
     match (&config.socket, &config.socket_dir) {
         (Some(path), _) => Ok(path.clone()),
         (None, Some(dir)) => Ok(Path::new(dir).join(format!("{user}.sock"))),

@@ -18,10 +18,11 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::privilege::{self, Identity};
+use crate::reload::Tunables;
 use crate::server::{self, ServerOptions};
 use crate::shutdown::Termination;
 use crate::state::AccountState;
-use crate::supervisor::{ACTIONS_FD, FILES_FD, LIFELINE_FD, LISTENER_FD};
+use crate::supervisor::{ACTIONS_FD, FILES_FD, LIFELINE_FD, LISTENER_FD, SETTINGS_FD};
 
 /// What the supervisor told the worker on its command line.
 #[derive(Debug, Clone)]
@@ -56,8 +57,8 @@ pub fn run(config: WorkerConfig) -> Result<()> {
         })?;
     }
     privilege::confirm(&config.identity)?;
-    let [listener, files, actions, lifeline] =
-        [LISTENER_FD, FILES_FD, ACTIONS_FD, LIFELINE_FD].map(inherited);
+    let [listener, files, actions, lifeline, settings_pipe] =
+        [LISTENER_FD, FILES_FD, ACTIONS_FD, LIFELINE_FD, SETTINGS_FD].map(inherited);
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| Error::Config(format!("cannot start the runtime: {e}")))?;
     let outcome = runtime.block_on(async move {
@@ -99,13 +100,46 @@ pub fn run(config: WorkerConfig) -> Result<()> {
                 }
             }
         };
-        server::run(listener, Arc::new(Engine::new(state)), config.options, stop).await;
+        let settings = follow_supervisor(
+            tokio::net::unix::pipe::Receiver::from_owned_fd(settings_pipe?)?,
+            config.options,
+        );
+        server::run_with_settings(listener, Arc::new(Engine::new(state)), settings, stop).await;
         Ok(())
     });
     // Every commit is done (`server::run` waits for them); a hash the drain
     // stopped is pure CPU and is not waited for.
     runtime.shutdown_background();
     outcome
+}
+
+/// The settings new connections read: `initial`, then each line the
+/// supervisor sends after a reload. The uids served stay this account's.
+fn follow_supervisor(
+    pipe: tokio::net::unix::pipe::Receiver,
+    initial: ServerOptions,
+) -> tokio::sync::watch::Receiver<ServerOptions> {
+    use tokio::io::AsyncBufReadExt;
+    let (settings, receiver) = tokio::sync::watch::channel(initial);
+    tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(pipe).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let update = serde_json::from_str::<Tunables>(&line)
+                .ok()
+                .and_then(|t| t.applied_to(&settings.borrow()));
+            match update {
+                Some(options) => {
+                    tracing::info!(
+                        max_request_bytes = options.max_payload,
+                        "new settings from the supervisor: new connections use them"
+                    );
+                    settings.send_replace(options);
+                }
+                None => tracing::warn!("unreadable settings from the supervisor; keeping mine"),
+            }
+        }
+    });
+    receiver
 }
 
 /// Takes the descriptor the supervisor left at `fd`.

@@ -1,6 +1,14 @@
 //! The `liveapid` command: `serve` an account, run the `demo`, or `run` a
-//! live script against an account. Argument parsing and exit codes live
-//! here; the work is in the library.
+//! live script against an account; `check-config` the configuration file.
+//! Argument parsing and exit codes live here (with the file's settings as
+//! the flags' defaults: `liveapid/effective.rs`); the work is in the library.
+
+// Beside this file, in src/bin/liveapid/ (a crate root looks for its
+// modules next to itself otherwise).
+#[path = "liveapid/effective.rs"]
+mod effective;
+#[path = "liveapid/manual.rs"]
+mod manual;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,9 +21,10 @@ use liveapid::account::SystemUser;
 use liveapid::after_change::AfterChange;
 use liveapid::limits::{self, Limits};
 use liveapid::live_script::{self, Target};
+use liveapid::logging::LogFormat;
 use liveapid::privilege::Identity;
 use liveapid::server::{self, ServerOptions};
-use liveapid::service::{self, ServeConfig};
+use liveapid::service;
 use liveapid::shutdown::Termination;
 use liveapid::worker::{self, WorkerConfig};
 use liveapid::{demo, socket, AccountState, Engine, Error, Result};
@@ -27,6 +36,15 @@ use liveapid::{demo, socket, AccountState, Engine, Error, Result};
     about = "A LiveAPI engine for cPanel-style hosting accounts"
 )]
 struct Cli {
+    /// The configuration file; its settings are the defaults of `serve`'s
+    /// flags, and flags given on the command line win
+    /// [default: /etc/liveapid/liveapid.toml, if it exists].
+    #[arg(long, value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
+    /// How log lines (on standard error) are written: text, or one JSON
+    /// object per line; LIVEAPID_LOG sets the level (e.g. debug).
+    #[arg(long, value_name = "FORMAT", global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,9 +57,15 @@ enum Command {
     /// serves each account from its own worker process running as that
     /// account, on DIR/USER.sock owned by the account (mode 0600), and
     /// restarts a worker that dies.
+    ///
+    /// Under systemd it serves the socket a socket unit hands over
+    /// (LISTEN_FDS), says READY=1 once it serves, and on SIGHUP reads its
+    /// configuration again: new connections get the new limits, open ones
+    /// keep theirs.
     Serve {
-        /// A cPanel account; repeat it to serve several (needs root).
-        #[arg(long = "user", value_name = "NAME", required_unless_present = "all")]
+        /// A cPanel account; repeat it to serve several (needs root)
+        /// [default: the configuration file's [[account]] tables].
+        #[arg(long = "user", value_name = "NAME")]
         users: Vec<String>,
         /// Serve every account in ROOT/var/cpanel/users/ (needs root).
         #[arg(long, conflicts_with = "users")]
@@ -64,6 +88,15 @@ enum Command {
         server: ServerArgs,
         #[command(flatten)]
         https: HttpsArgs,
+    },
+    /// Check the configuration file and print the settings `serve` would
+    /// use (flags aside); exits non-zero naming the wrong key and its line.
+    CheckConfig,
+    /// Write the manual pages (liveapid.8, its subcommands', uapi.1) to DIR.
+    #[command(hide = true)]
+    Man {
+        /// Where the pages go (created if missing).
+        dir: PathBuf,
     },
     /// One account's worker, started by `serve` as root (not for direct use).
     #[command(hide = true)]
@@ -219,9 +252,15 @@ impl HttpsArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    liveapid::logging::init("info");
-    let command = match cli.command {
+    let parsed = match effective::parse(std::env::args_os().collect()) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            eprintln!("liveapid: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    liveapid::logging::init("info", parsed.cli.log_format);
+    let command = match parsed.cli.command {
         // A worker becomes its account before any thread starts; it makes
         // its own runtime afterwards.
         Command::Worker(args) => {
@@ -233,6 +272,8 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::CheckConfig => return effective::check_config(&parsed),
+        Command::Man { dir } => return manual::write_all(&dir),
         other => other,
     };
     let runtime = match tokio::runtime::Runtime::new() {
@@ -242,7 +283,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = runtime.block_on(run(command));
+    let outcome = runtime.block_on(run(command, parsed.serve));
     // By now the server has waited for every commit; what may still run is
     // a hash whose call the drain stopped: pure CPU, so it is not waited for.
     runtime.shutdown_background();
@@ -279,39 +320,18 @@ fn run_worker(args: WorkerArgs) -> Result<()> {
     })
 }
 
-async fn run(command: Command) -> Result<ExitCode> {
+async fn run(command: Command, serve: Option<effective::Serve>) -> Result<ExitCode> {
     match command {
-        Command::Serve {
-            users,
-            all,
-            home,
-            root,
-            socket,
-            socket_dir,
-            server,
-            https,
-        } => {
+        Command::Serve { .. } => {
             // Before any socket is bound, so that a signal the instant one
             // exists is caught.
             let termination = Termination::install()?;
-            let config = ServeConfig {
-                users,
-                all,
-                home,
-                root,
-                socket,
-                socket_dir,
-                options: server.options(rustix::process::geteuid().as_raw())?,
-                worker_args: server.worker_args(),
-                limits: server.limits(),
-                after_change: server.after_change()?,
-                audit_log: server.audit_log.clone(),
-                https: https.config(&server)?,
-            };
-            service::serve(config, termination).await?;
+            let serve = serve.expect("serve's settings are read with its arguments");
+            service::serve(serve.config()?, termination).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Worker(_) => unreachable!("main runs workers before any runtime exists"),
+        Command::CheckConfig | Command::Man { .. } => unreachable!("main answers these itself"),
         Command::Demo { dir, socket, https } => run_demo(dir, socket, &https).await,
         Command::Run {
             socket,

@@ -3,6 +3,7 @@
 //! from standard input so it never stands in a shell's history.
 
 pub mod arguments;
+pub mod cli;
 pub mod invocation;
 pub mod output;
 pub mod secret;

@@ -2,7 +2,9 @@
 //! one unprivileged worker per account, restarts a worker that dies, runs
 //! the operator's after-change action for the workers, and on SIGTERM
 //! passes the signal on and waits for every worker to drain, for a bounded
-//! time.
+//! time. On a reload it sends each running worker the new settings on
+//! its settings pipe ([`crate::reload::Tunables`], one JSON line); the
+//! worker's open connections keep theirs and new ones get the new ones.
 //!
 //! It never opens a file under a home and never parses a customer's UAPI
 //! arguments: all of that happens in the worker, as the account's user.
@@ -21,11 +23,13 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 pub use private::PrivateWorker;
-pub use spawn::{WorkerSpec, ACTIONS_FD, FILES_FD, LIFELINE_FD, LISTENER_FD};
+pub use spawn::{WorkerSpec, ACTIONS_FD, FILES_FD, LIFELINE_FD, LISTENER_FD, SETTINGS_FD};
 
 use crate::account::AccountLocator;
 use crate::after_change::AfterChange;
 use crate::audit::AuditLog;
+use crate::reload::Tunables;
+use crate::server::ServerOptions;
 use crate::socket::SocketFile;
 
 /// One account the supervisor serves.
@@ -35,8 +39,9 @@ pub struct Supervised {
     /// The account as root sees it: used to re-validate the worker's requests.
     pub locator: AccountLocator,
     pub listener: UnixListener,
-    /// Removed when the supervisor stops.
-    pub socket: SocketFile,
+    /// Removed when the supervisor stops; `None` for a socket systemd
+    /// handed over (its socket unit owns the file).
+    pub socket: Option<SocketFile>,
     /// Start the worker again when it dies (a service); a one-command
     /// worker is not restarted, so its command fails at once.
     pub restart: bool,
@@ -55,13 +60,14 @@ pub const STOP_MARGIN: Duration = Duration::from_secs(20);
 
 /// Supervises `accounts` until `stop` completes, then stops every worker
 /// (SIGTERM: each finishes its running calls) and returns once all exited;
-/// a worker still running `stop_timeout` after SIGTERM is killed.
+/// a worker still running its drain timeout plus [`STOP_MARGIN`] after
+/// SIGTERM is killed. Each worker is kept on the latest `settings`.
 pub async fn run(
     accounts: Vec<Supervised>,
     after_change: Option<AfterChange>,
     audit: Option<AuditLog>,
+    settings: watch::Receiver<ServerOptions>,
     stop: impl Future,
-    stop_timeout: Duration,
 ) {
     let after_change = after_change.map(Arc::new);
     let audit = audit.map(Arc::new);
@@ -75,8 +81,8 @@ pub async fn run(
             account,
             after_change,
             audit,
+            settings.clone(),
             stop_rx,
-            stop_timeout,
         )));
     }
     stop.await;
@@ -92,8 +98,8 @@ async fn supervise(
     account: Supervised,
     after_change: Option<Arc<AfterChange>>,
     audit: Option<Arc<AuditLog>>,
+    mut settings: watch::Receiver<ServerOptions>,
     mut stop: watch::Receiver<bool>,
-    stop_timeout: Duration,
 ) {
     let user = account.spec.user.clone();
     let locator = Arc::new(account.locator);
@@ -113,13 +119,26 @@ async fn supervise(
                     audit.clone(),
                 );
                 let mut child = started.child;
-                let outcome = tokio::select! {
-                    status = child.wait() => Some(status),
-                    _ = stop.wait_for(|s| *s) => None,
+                // A restarted worker starts from its flags: bring it up to date.
+                settings.mark_changed();
+                let mut to_worker = started.settings;
+                let outcome = loop {
+                    // Decided first, acted on after: the select's guards
+                    // must not live across the send.
+                    let resend = tokio::select! {
+                        status = child.wait() => break Some(status),
+                        _ = stop.wait_for(|s| *s) => break None,
+                        Ok(()) = settings.changed() => true,
+                    };
+                    if resend {
+                        let line = Tunables::of(&settings.borrow_and_update());
+                        send_settings(&user, &mut to_worker, &line).await;
+                    }
                 };
                 let status = match outcome {
                     Some(status) => status,
                     None => {
+                        let stop_timeout = settings.borrow().drain_timeout + STOP_MARGIN;
                         terminate(&child);
                         let status = match tokio::time::timeout(stop_timeout, child.wait()).await {
                             Ok(status) => status,
@@ -162,6 +181,19 @@ async fn supervise(
             _ = stop.wait_for(|s| *s) => return,
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// Writes one settings line to a worker. A worker that does not read it
+/// within a second is busy dying; its restart gets the settings anew.
+async fn send_settings(user: &str, pipe: &mut tokio::net::unix::pipe::Sender, tunables: &Tunables) {
+    use tokio::io::AsyncWriteExt;
+    let mut line = serde_json::to_vec(tunables).unwrap_or_default();
+    line.push(b'\n');
+    match tokio::time::timeout(Duration::from_secs(1), pipe.write_all(&line)).await {
+        Ok(Ok(())) => tracing::debug!(user, "settings sent to the worker"),
+        Ok(Err(e)) => tracing::warn!(user, error = %e, "cannot send the worker its new settings"),
+        Err(_) => tracing::warn!(user, "the worker did not take its new settings"),
     }
 }
 

@@ -57,21 +57,21 @@ impl PrivateWorker {
             spec,
             locator,
             listener: listener.into_std()?,
-            socket: socket_file,
+            socket: Some(socket_file),
             restart: false,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         // The worker runs with the default options (no `server_args`).
-        let stop_timeout =
-            crate::server::ServerOptions::default().drain_timeout + super::STOP_MARGIN;
+        let (_fixed, settings) =
+            tokio::sync::watch::channel(crate::server::ServerOptions::default());
         let task = tokio::spawn(super::run(
             vec![supervised],
             after_change,
             audit,
+            settings,
             async {
                 let _ = stopped.await;
             },
-            stop_timeout,
         ));
         Ok(PrivateWorker {
             socket: path,

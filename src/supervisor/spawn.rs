@@ -23,6 +23,9 @@ pub const ACTIONS_FD: i32 = 5;
 /// The read end of a pipe the supervisor never writes: EOF on it means the
 /// supervisor is gone, and the worker stops.
 pub const LIFELINE_FD: i32 = 6;
+/// The read end of a pipe on which the supervisor sends new settings after
+/// a reload (one JSON line each, [`crate::reload::Tunables`]).
+pub const SETTINGS_FD: i32 = 7;
 
 /// Everything needed to start (and restart) one account's worker.
 #[derive(Debug, Clone)]
@@ -77,6 +80,8 @@ pub struct Started {
     pub actions: UnixStream,
     /// Held open for the worker's lifetime; dropping it tells the worker to stop.
     pub lifeline: OwnedFd,
+    /// Where the worker's new settings go.
+    pub settings: tokio::net::unix::pipe::Sender,
 }
 
 /// The `liveapid` binary: this one, or the one installed beside it (when
@@ -112,7 +117,9 @@ pub fn start(spec: &WorkerSpec, listener: &UnixListener) -> Result<Started> {
     let (actions, actions_worker) = UnixStream::pair()?;
     let (lifeline_read, lifeline) =
         rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(std::io::Error::from)?;
-    // Copies at 10 and up, so that moving them to 3..6 in the child cannot
+    let (settings_read, settings) =
+        rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(std::io::Error::from)?;
+    // Copies at 10 and up, so that moving them to 3..7 in the child cannot
     // overwrite one that is still to be moved.
     let high = |fd: &dyn AsFd| -> Result<OwnedFd> {
         Ok(rustix::io::fcntl_dupfd_cloexec(fd, 10).map_err(std::io::Error::from)?)
@@ -122,6 +129,7 @@ pub fn start(spec: &WorkerSpec, listener: &UnixListener) -> Result<Started> {
         (high(&files_worker)?, FILES_FD),
         (high(&actions_worker)?, ACTIONS_FD),
         (high(&lifeline_read)?, LIFELINE_FD),
+        (high(&settings_read)?, SETTINGS_FD),
     ];
     let raw: Vec<(i32, i32)> = sources
         .iter()
@@ -178,5 +186,6 @@ pub fn start(spec: &WorkerSpec, listener: &UnixListener) -> Result<Started> {
         files,
         actions,
         lifeline,
+        settings: tokio::net::unix::pipe::Sender::from_owned_fd(settings)?,
     })
 }

@@ -1,0 +1,255 @@
+//! The configuration file, `/etc/liveapid/liveapid.toml`: its shape, and
+//! reading it so that every mistake names its key and line.
+//!
+//! # Format
+//!
+//! ```text
+//! root = "/"
+//! socket_dir = "/run/liveapid"
+//! all = true                      # or one [[account]] table per account
+//! audit_log = "/var/log/liveapid/audit.log"
+//!
+//! [limits]
+//! max_request_bytes = 1048576
+//! max_connections = 256
+//! idle_timeout = 300              # seconds
+//! verify_rate = 60                # per minute
+//!
+//! [after_change]
+//! command = "doveadm auth cache flush %u"
+//! timeout = 10
+//!
+//! [[account]]
+//! user = "bob"
+//! home = "/home/bob"              # optional
+//! socket = "/run/liveapid/bob.sock"  # optional
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The whole file. Every table refuses keys it does not know, so a typo is
+/// an error instead of a setting silently left at its default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Prefix of the system files (`etc/passwd`, `var/cpanel/...`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root: Option<PathBuf>,
+    /// Directory of the sockets, `USER.sock` each.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub socket_dir: Option<PathBuf>,
+    /// Serve every account in `ROOT/var/cpanel/users/`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub all: Option<bool>,
+    /// One JSON line per state-changing or refused call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_log: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "LimitsTable::is_empty")]
+    pub limits: LimitsTable,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_change: Option<AfterChangeTable>,
+    /// `[[account]]` tables: the accounts to serve, when `all` is not set.
+    #[serde(default, rename = "account", skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<AccountTable>,
+}
+
+/// `[limits]`: the same limits as the `serve` flags of the same names.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsTable {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_request_bytes: Option<Positive>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<Positive>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout: Option<Seconds>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drain_timeout: Option<Seconds>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keepalive_secs: Option<Seconds>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_rate: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_rate: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash_threads: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash_queue: Option<u32>,
+}
+
+impl LimitsTable {
+    fn is_empty(&self) -> bool {
+        *self == LimitsTable::default()
+    }
+}
+
+/// `[after_change]`: the operator's command after each password change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AfterChangeTable {
+    pub command: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Seconds>,
+}
+
+/// One `[[account]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountTable {
+    pub user: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub home: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub socket: Option<PathBuf>,
+}
+
+/// A count that must be at least 1 (a limit of 0 bytes or 0 connections
+/// would refuse everything: surely a mistake).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Positive(pub u64);
+
+impl<'de> Deserialize<'de> for Positive {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        match u64::deserialize(deserializer)? {
+            0 => Err(serde::de::Error::custom("must be 1 or more")),
+            n => Ok(Positive(n)),
+        }
+    }
+}
+
+/// A positive number of seconds, integer or not (`300`, `0.5`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Seconds(pub f64);
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Number {
+            Integer(i64),
+            Float(f64),
+        }
+        let value = match Number::deserialize(deserializer)
+            .map_err(|_| serde::de::Error::custom("must be a number of seconds"))?
+        {
+            Number::Integer(n) => n as f64,
+            Number::Float(f) => f,
+        };
+        if value.is_finite() && value > 0.0 && value <= 1e9 {
+            Ok(Seconds(value))
+        } else {
+            Err(serde::de::Error::custom(
+                "must be a positive number of seconds",
+            ))
+        }
+    }
+}
+
+impl ConfigFile {
+    /// Parses `text`, the contents of `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] as `PATH line L: KEY: what is wrong`, e.g.
+    /// `liveapid.toml line 4: limits.max_request_bytes: must be 1 or more`.
+    pub fn parse(text: &str, path: &Path) -> Result<ConfigFile> {
+        let fail = |key: String, error: toml::de::Error| {
+            let line = error
+                .span()
+                .map(|span| line_of(text, span.start))
+                .map(|line| format!(" line {line}"))
+                .unwrap_or_default();
+            let key = if key.is_empty() || key == "." {
+                String::new()
+            } else {
+                format!(" {key}:")
+            };
+            Error::Config(format!(
+                "{}{line}:{key} {}",
+                path.display(),
+                error.message().trim_end()
+            ))
+        };
+        let deserializer =
+            toml::de::Deserializer::parse(text).map_err(|e| fail(String::new(), e))?;
+        serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let key = e.path().to_string();
+            fail(key, e.into_inner())
+        })
+    }
+
+    /// The file as TOML, for `liveapid check-config`.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_else(|e| format!("# cannot show the settings: {e}\n"))
+    }
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ConfigFile> {
+        ConfigFile::parse(text, Path::new("liveapid.toml"))
+    }
+
+    #[test]
+    fn a_full_file_reads_back_the_same() {
+        let text = "root = \"/srv\"\nall = true\n\n[limits]\nmax_request_bytes = 4096\nidle_timeout = 0.5\n\n[[account]]\nuser = \"bob\"\nhome = \"/home/bob\"\n";
+        let file = parse(text).unwrap();
+        assert_eq!(file.limits.max_request_bytes, Some(Positive(4096)));
+        assert_eq!(file.limits.idle_timeout, Some(Seconds(0.5)));
+        assert_eq!(
+            file.accounts[0].home.as_deref(),
+            Some(Path::new("/home/bob"))
+        );
+        assert_eq!(parse(&file.to_toml()).unwrap(), file);
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let err = parse("root = \"/\"\n[limits]\nmax_request_byte = 10\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("liveapid.toml line 3:"), "{err}");
+        assert!(err.contains("unknown field `max_request_byte`"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_value_is_named_with_its_key_and_line() {
+        let err = parse("[limits]\n\nmax_request_bytes = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "liveapid.toml line 3: limits.max_request_bytes: must be 1 or more"
+        );
+        let err = parse("[limits]\nidle_timeout = \"soon\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "liveapid.toml line 2: limits.idle_timeout: must be a number of seconds"
+        );
+        let err = parse("[[account]]\nuser = 7\n").unwrap_err().to_string();
+        assert!(
+            err.starts_with("liveapid.toml line 2: account[0].user:"),
+            "{err}"
+        );
+    }
+}
