@@ -252,6 +252,18 @@ impl Daemon {
         daemon
     }
 
+    /// A daemon this test started itself (say, with a socket it handed
+    /// over), whose standard error goes to `log`; it is stopped and its log
+    /// kept for the suite like any other.
+    pub fn adopt(child: Child, socket: &Path, log: &Path) -> Daemon {
+        Daemon {
+            child: Some(child),
+            socket: socket.to_owned(),
+            log: log.to_owned(),
+            audit_log: None,
+        }
+    }
+
     pub fn connect(&self) -> Client {
         Client::connect(&self.socket)
     }
