@@ -178,10 +178,26 @@ impl ConfigFile {
         };
         let deserializer =
             toml::de::Deserializer::parse(text).map_err(|e| fail(String::new(), e))?;
-        serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let file: ConfigFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
             let key = e.path().to_string();
             fail(key, e.into_inner())
-        })
+        })?;
+        file.check()
+            .map_err(|why| Error::Config(format!("{}: {why}", path.display())))?;
+        Ok(file)
+    }
+
+    /// What no single key's type can say.
+    fn check(&self) -> std::result::Result<(), String> {
+        if self.all == Some(true) && !self.accounts.is_empty() {
+            return Err("all = true and [[account]] tables do not go together: serve every account, or the ones listed".into());
+        }
+        let mut users: Vec<&str> = self.accounts.iter().map(|a| a.user.as_str()).collect();
+        users.sort_unstable();
+        if let Some(twice) = users.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("[[account]] user = {:?} is listed twice", twice[0]));
+        }
+        Ok(())
     }
 
     /// The file as TOML, for `liveapid check-config`.

@@ -1,0 +1,227 @@
+//! The configuration file as an operator meets it: `liveapid check-config`
+//! on good and bad files, and `serve` taking its settings from the file
+//! with the command line's flags on top.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use common::{parse_frame, Client, Daemon, ScratchAccount};
+use serde_json::json;
+
+fn liveapid() -> Command {
+    Command::cargo_bin("liveapid").unwrap()
+}
+
+fn write(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("liveapid.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `check-config --config FILE`: (success, stdout, stderr).
+fn check(path: &Path) -> (bool, String, String) {
+    let out = liveapid()
+        .arg("check-config")
+        .arg("--config")
+        .arg(path)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+mod check_config {
+    use super::*;
+
+    #[test]
+    fn a_good_file_prints_every_effective_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "root = \"/srv/host\"\naudit_log = \"/var/log/liveapid/audit.log\"\n\n[limits]\nmax_request_bytes = 4096\nidle_timeout = 30\nverify_rate = 10\n\n[after_change]\ncommand = \"doveadm auth cache flush %u\"\n\n[[account]]\nuser = \"bob\"\nhome = \"/home/bob\"\n\n[[account]]\nuser = \"carol\"\nsocket = \"/run/liveapid/carol.sock\"\n",
+        );
+        let (ok, stdout, stderr) = check(&path);
+        assert!(ok, "{stderr}");
+        assert!(stdout.starts_with(&format!("# {} is valid.", path.display())));
+        let effective: toml::Table = toml::from_str(&stdout).unwrap();
+        let limits = effective["limits"].as_table().unwrap();
+        assert_eq!(limits["max_request_bytes"].as_integer(), Some(4096));
+        assert_eq!(limits["idle_timeout"].as_float(), Some(30.0));
+        assert_eq!(limits["verify_rate"].as_integer(), Some(10));
+        // Not in the file: the built-in defaults, shown.
+        assert_eq!(limits["max_connections"].as_integer(), Some(256));
+        assert_eq!(limits["change_rate"].as_integer(), Some(60));
+        assert_eq!(effective["root"].as_str(), Some("/srv/host"));
+        assert_eq!(
+            effective["after_change"]["command"].as_str(),
+            Some("doveadm auth cache flush %u")
+        );
+        assert_eq!(effective["after_change"]["timeout"].as_float(), Some(10.0));
+        let accounts = effective["account"].as_array().unwrap();
+        assert_eq!(accounts.len(), 2);
+        assert_eq!(accounts[0]["home"].as_str(), Some("/home/bob"));
+        assert_eq!(
+            accounts[1]["socket"].as_str(),
+            Some("/run/liveapid/carol.sock")
+        );
+        // What it prints is itself a valid file with the same settings.
+        let again = write(dir.path(), &stdout);
+        let (ok, stdout_again, _) = check(&again);
+        assert!(ok);
+        assert_eq!(
+            stdout_again.lines().skip(1).collect::<Vec<_>>(),
+            stdout.lines().skip(1).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_mistake_is_named_with_its_key_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "root = \"/\"\n[limits]\nmax_requests = 10\n",
+                "line 3: limits.max_requests: unknown field `max_requests`",
+            ),
+            (
+                "[limits]\nmax_request_bytes = -5\n",
+                "line 2: limits.max_request_bytes:",
+            ),
+            (
+                "[limits]\nmax_connections = 0\n",
+                "line 2: limits.max_connections: must be 1 or more",
+            ),
+            (
+                "\n\n[after_change]\ncommand = \"flush %u\"\ntimeout = 0\n",
+                "line 5: after_change.timeout: must be a positive number of seconds",
+            ),
+            (
+                "[[account]]\nuser = \"bob\"\n[[account]]\nhome = \"/home/x\"\n",
+                "line 3: account[1]: missing field `user`",
+            ),
+            ("all = \"yes\"\n", "line 1: all:"),
+            (
+                "colour = \"blue\"\n",
+                "line 1: colour: unknown field `colour`",
+            ),
+            ("[limits\n", "line 1:"),
+        ];
+        for (text, expected) in cases {
+            let path = write(dir.path(), text);
+            let (ok, stdout, stderr) = check(&path);
+            assert!(!ok, "{text:?} was accepted: {stdout}");
+            assert!(
+                stderr.contains(&format!("{}: {expected}", path.display()))
+                    || stderr.contains(&format!("{} {expected}", path.display())),
+                "{text:?}: {stderr}"
+            );
+            assert!(stdout.is_empty());
+        }
+    }
+
+    #[test]
+    fn all_and_account_tables_do_not_go_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "all = true\n[[account]]\nuser = \"bob\"\n");
+        let (ok, _, stderr) = check(&path);
+        assert!(!ok);
+        assert!(stderr.contains("all = true and [[account]]"), "{stderr}");
+    }
+
+    #[test]
+    fn a_named_file_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ok, _, stderr) = check(&dir.path().join("missing.toml"));
+        assert!(!ok);
+        assert!(
+            stderr.contains("cannot read the configuration file"),
+            "{stderr}"
+        );
+    }
+}
+
+mod serve {
+    use super::*;
+
+    /// A `list_pops` request of more than `size` bytes.
+    fn big_request(client: &mut Client, size: usize) -> Vec<u8> {
+        let action = json!({"module": "Email", "reqtype": "exec", "func": "list_pops",
+            "apiversion": "uapi", "args": {"padding": "x".repeat(size)}});
+        client.request(format!("<cpanelaction>\n{action}\n</cpanelaction>").as_bytes())
+    }
+
+    #[test]
+    fn the_file_sets_the_limits_and_a_flag_overrides_it() {
+        let account = ScratchAccount::new(&[]);
+        let config = write(account.dir.path(), "[limits]\nmax_request_bytes = 300\n");
+        let config = config.display().to_string();
+
+        let from_file = Daemon::serve(&account, &["--config", &config]);
+        let frame = big_request(&mut from_file.connect(), 1000);
+        assert!(
+            String::from_utf8_lossy(&frame).contains("limit of 300 bytes"),
+            "{}",
+            String::from_utf8_lossy(&frame)
+        );
+        drop(from_file);
+
+        let overridden = Daemon::serve(
+            &account,
+            &["--config", &config, "--max-request-bytes", "5000"],
+        );
+        let frame = big_request(&mut overridden.connect(), 1000);
+        assert_eq!(parse_frame(&frame)["result"]["status"], 1);
+    }
+
+    #[test]
+    fn account_tables_name_the_accounts_their_homes_and_sockets() {
+        let account = ScratchAccount::new(&[]);
+        let socket = account.dir.path().join("from-file.sock");
+        let config = write(
+            account.dir.path(),
+            &format!(
+                "root = {:?}\n\n[[account]]\nuser = \"demo\"\nhome = {:?}\nsocket = {:?}\n",
+                account.root().display().to_string(),
+                account.home().display().to_string(),
+                socket.display().to_string()
+            ),
+        );
+        let log = account.dir.path().join("from-file.log");
+        let args: Vec<String> = vec![
+            "serve".into(),
+            "--config".into(),
+            config.display().to_string(),
+        ];
+        let daemon = Daemon::spawn(&args, &socket, &log);
+        let data = daemon.connect().email_ok("list_pops", json!({}));
+        assert!(data.to_string().contains("user@example.com"), "{data}");
+    }
+
+    #[test]
+    fn a_broken_file_stops_serve_before_it_binds() {
+        let account = ScratchAccount::new(&[]);
+        let config = write(account.dir.path(), "[limits]\nidle_timeout = -1\n");
+        let out = liveapid()
+            .args(["serve", "--user", "demo", "--root"])
+            .arg(account.root())
+            .arg("--home")
+            .arg(account.home())
+            .arg("--socket")
+            .arg(account.socket())
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("line 2: limits.idle_timeout: must be a positive number of seconds"),
+            "{stderr}"
+        );
+        assert!(!account.socket().exists());
+    }
+}
