@@ -263,3 +263,36 @@ fn a_supervisor_forwards_a_reload_to_its_workers_without_dropping_connections() 
 fn daemon_pid(daemon: &Daemon) -> u32 {
     daemon.child.as_ref().unwrap().id()
 }
+
+#[test]
+fn a_root_supervisor_serves_a_handed_socket_from_the_accounts_worker() {
+    needs_root!();
+    let host = common::host::Host::new(&["hs"]);
+    let user = &host.users[0];
+    let manager = Manager::new();
+    let config = manager.config();
+    std::fs::write(&config, "").unwrap();
+    let args: Vec<String> = vec![
+        "serve".into(),
+        "--user".into(),
+        user.name.clone(),
+        "--root".into(),
+        host.root().display().to_string(),
+        "--config".into(),
+        config.display().to_string(),
+    ];
+    let mut daemon = manager.start(&args);
+    manager.wait_for_state("READY=1");
+    let mut client = Client::connect(&manager.socket());
+    let data = client.email_ok("list_pops", json!({}));
+    assert!(data.to_string().contains("@example.com"), "{data}");
+    // Served by a worker running as the account, not by the root process.
+    let workers = common::host::children(daemon_pid(&daemon));
+    assert_eq!(workers.len(), 1, "{}", daemon.output());
+    let (uids, _, _) = common::host::ids(workers[0]).unwrap();
+    assert_eq!(uids, [user.uid; 4]);
+    drop(client);
+    assert!(daemon.stop().success(), "{}", daemon.output());
+    assert!(manager.socket().exists());
+    assert!(!host.socket(user).exists());
+}
