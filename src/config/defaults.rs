@@ -8,13 +8,14 @@
 
 use super::file::ConfigFile;
 
-/// `(flag id, value)` for every setting the file gives. The ids are the
-/// `serve` flags' (`--max-request-bytes` is `max_request_bytes`).
-pub fn flag_values(file: &ConfigFile) -> Vec<(&'static str, String)> {
+/// `(flag id, values)` for every setting the file gives. The ids are the
+/// `serve` flags' (`--max-request-bytes` is `max_request_bytes`); a
+/// repeatable flag (a list in the file) has several values.
+pub fn flag_values(file: &ConfigFile) -> Vec<(&'static str, Vec<String>)> {
     let mut values = Vec::new();
     let mut put = |id: &'static str, value: Option<String>| {
         if let Some(value) = value {
-            values.push((id, value));
+            values.push((id, vec![value]));
         }
     };
     let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
@@ -63,8 +64,8 @@ pub fn flag_values(file: &ConfigFile) -> Vec<(&'static str, String)> {
 pub fn apply(command: clap::Command, subcommand: &str, file: &ConfigFile) -> clap::Command {
     let values = flag_values(file);
     command.mut_subcommand(subcommand, |sub| {
-        values.into_iter().fold(sub, |sub, (id, value)| {
-            sub.mut_arg(id, |arg| arg.default_value(value))
+        values.into_iter().fold(sub, |sub, (id, given)| {
+            sub.mut_arg(id, |arg| arg.default_values(given))
         })
     })
 }

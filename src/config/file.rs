@@ -226,7 +226,7 @@ mod tests {
 
     #[test]
     fn a_full_file_reads_back_the_same() {
-        let text = "root = \"/srv\"\nall = true\n\n[limits]\nmax_request_bytes = 4096\nidle_timeout = 0.5\n\n[[account]]\nuser = \"bob\"\nhome = \"/home/bob\"\n";
+        let text = "root = \"/srv\"\nall = false\n\n[limits]\nmax_request_bytes = 4096\nidle_timeout = 0.5\n\n[[account]]\nuser = \"bob\"\nhome = \"/home/bob\"\n";
         let file = parse(text).unwrap();
         assert_eq!(file.limits.max_request_bytes, Some(Positive(4096)));
         assert_eq!(file.limits.idle_timeout, Some(Seconds(0.5)));
