@@ -6,6 +6,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use common::https::{self, Call};
+
 use assert_cmd::Command;
 use common::{parse_frame, Client, Daemon, ScratchAccount};
 use serde_json::json;
@@ -43,7 +45,7 @@ mod check_config {
         let dir = tempfile::tempdir().unwrap();
         let path = write(
             dir.path(),
-            "root = \"/srv/host\"\naudit_log = \"/var/log/liveapid/audit.log\"\n\n[limits]\nmax_request_bytes = 4096\nidle_timeout = 30\nverify_rate = 10\n\n[after_change]\ncommand = \"doveadm auth cache flush %u\"\n\n[[account]]\nuser = \"bob\"\nhome = \"/home/bob\"\n\n[[account]]\nuser = \"carol\"\nsocket = \"/run/liveapid/carol.sock\"\n",
+            "root = \"/srv/host\"\naudit_log = \"/var/log/liveapid/audit.log\"\n\n[https]\nlisten = [\"0.0.0.0:2083\", \"0.0.0.0:2096\"]\ntls_cert = \"/etc/liveapid/cert.pem\"\ntls_key = \"/etc/liveapid/key.pem\"\n\n[limits]\nmax_request_bytes = 4096\nidle_timeout = 30\nverify_rate = 10\n\n[after_change]\ncommand = \"doveadm auth cache flush %u\"\n\n[[account]]\nuser = \"bob\"\nhome = \"/home/bob\"\n\n[[account]]\nuser = \"carol\"\nsocket = \"/run/liveapid/carol.sock\"\n",
         );
         let (ok, stdout, stderr) = check(&path);
         assert!(ok, "{stderr}");
@@ -57,6 +59,14 @@ mod check_config {
         assert_eq!(limits["max_connections"].as_integer(), Some(256));
         assert_eq!(limits["change_rate"].as_integer(), Some(60));
         assert_eq!(effective["root"].as_str(), Some("/srv/host"));
+        let listen = effective["https"]["listen"].as_array().unwrap();
+        assert_eq!(listen.len(), 2);
+        assert_eq!(listen[1].as_str(), Some("0.0.0.0:2096"));
+        assert_eq!(
+            effective["https"]["tls_key"].as_str(),
+            Some("/etc/liveapid/key.pem")
+        );
+        assert_eq!(effective["https"]["auth_failures"].as_integer(), Some(10));
         assert_eq!(
             effective["after_change"]["command"].as_str(),
             Some("doveadm auth cache flush %u")
@@ -109,6 +119,14 @@ mod check_config {
                 "line 1: colour: unknown field `colour`",
             ),
             ("[limits\n", "line 1:"),
+            (
+                "[https]\nlisten = [\"localhost\"]\n",
+                "line 2: https.listen[0]:",
+            ),
+            (
+                "[https]\ntls_cert = \"/etc/c.pem\"\n",
+                "[https] tls_cert and tls_key go together",
+            ),
         ];
         for (text, expected) in cases {
             let path = write(dir.path(), text);
@@ -199,6 +217,34 @@ mod serve {
         let daemon = Daemon::spawn(&args, &socket, &log);
         let data = daemon.connect().email_ok("list_pops", json!({}));
         assert!(data.to_string().contains("user@example.com"), "{data}");
+    }
+
+    #[test]
+    fn the_https_table_starts_the_front_end() {
+        let account = ScratchAccount::new(&[]);
+        let config = write(
+            account.dir.path(),
+            "[https]\nlisten = [\"127.0.0.1:0\"]\nauth_failures = 3\n",
+        );
+        let config = config.display().to_string();
+        let daemon = Daemon::serve(&account, &["--config", &config]);
+        let port = https::port_in_log(|| daemon.output());
+        let reply =
+            daemon
+                .connect()
+                .uapi("Tokens", "create_full_access", json!({"name": "from-file"}));
+        let token = reply["result"]["data"]["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        common::remember_password(&token);
+        let call = Call {
+            token: Some(("demo", &token)),
+            ..Call::default()
+        };
+        let answer = https::request(port, "/execute/Email/count_pops", &call);
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.json()["status"], 1);
     }
 
     #[test]

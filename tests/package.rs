@@ -147,7 +147,10 @@ fn the_packaged_units_and_files_work_as_shipped() {
         &format!("{units}/liveapid@.socket"),
         "ListenStream=/run/liveapid/%i.sock",
     );
-    has("etc/pam.d/liveapid", "auth     required pam_unix.so nodelay");
+    has(
+        "etc/pam.d/liveapid",
+        "auth     required pam_unix.so nodelay",
+    );
     has("etc/pam.d/liveapid", "account  required pam_unix.so");
 
     // The shipped binary accepts the shipped configuration.

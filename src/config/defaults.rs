@@ -52,6 +52,16 @@ pub fn flag_values(file: &ConfigFile) -> Vec<(&'static str, Vec<String>)> {
             after.timeout.map(|s| s.0.to_string()),
         );
     }
+    let https = &file.https;
+    put("tls_cert", path(&https.tls_cert));
+    put("tls_key", path(&https.tls_key));
+    put("auth_failures", https.auth_failures.map(|n| n.to_string()));
+    put("session_idle", https.session_idle.map(|s| s.0.to_string()));
+    // `--https` is repeatable: every address is one of its defaults.
+    if !https.listen.is_empty() {
+        let addresses = https.listen.iter().map(ToString::to_string).collect();
+        values.push(("https_listen", addresses));
+    }
     values
 }
 

@@ -19,12 +19,20 @@
 //! command = "doveadm auth cache flush %u"
 //! timeout = 10
 //!
+//! [https]
+//! listen = ["0.0.0.0:2083", "0.0.0.0:2096"]
+//! tls_cert = "/etc/liveapid/tls/fullchain.pem"
+//! tls_key = "/etc/liveapid/tls/privkey.pem"
+//! auth_failures = 10
+//! session_idle = 3600
+//!
 //! [[account]]
 //! user = "bob"
 //! home = "/home/bob"              # optional
 //! socket = "/run/liveapid/bob.sock"  # optional
 //! ```
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -52,6 +60,8 @@ pub struct ConfigFile {
     pub limits: LimitsTable,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after_change: Option<AfterChangeTable>,
+    #[serde(default, skip_serializing_if = "HttpsTable::is_empty")]
+    pub https: HttpsTable,
     /// `[[account]]` tables: the accounts to serve, when `all` is not set.
     #[serde(default, rename = "account", skip_serializing_if = "Vec::is_empty")]
     pub accounts: Vec<AccountTable>,
@@ -94,6 +104,30 @@ pub struct AfterChangeTable {
     pub command: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Seconds>,
+}
+
+/// `[https]`: the HTTPS front end, as the `serve` flags `--https`,
+/// `--tls-cert`, `--tls-key`, `--auth-failures`, `--session-idle`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpsTable {
+    /// `ADDR:PORT` each; none: no HTTPS.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listen: Vec<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_failures: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_idle: Option<Seconds>,
+}
+
+impl HttpsTable {
+    fn is_empty(&self) -> bool {
+        *self == HttpsTable::default()
+    }
 }
 
 /// One `[[account]]`.
@@ -189,6 +223,9 @@ impl ConfigFile {
 
     /// What no single key's type can say.
     fn check(&self) -> std::result::Result<(), String> {
+        if self.https.tls_cert.is_some() != self.https.tls_key.is_some() {
+            return Err("[https] tls_cert and tls_key go together (without both, a self-signed pair is made at start-up)".into());
+        }
         if self.all == Some(true) && !self.accounts.is_empty() {
             return Err("all = true and [[account]] tables do not go together: serve every account, or the ones listed".into());
         }
@@ -226,7 +263,7 @@ mod tests {
 
     #[test]
     fn a_full_file_reads_back_the_same() {
-        let text = "root = \"/srv\"\nall = false\n\n[limits]\nmax_request_bytes = 4096\nidle_timeout = 0.5\n\n[[account]]\nuser = \"bob\"\nhome = \"/home/bob\"\n";
+        let text = "root = \"/srv\"\nall = false\n\n[https]\nlisten = [\"127.0.0.1:2083\", \"[::1]:2096\"]\n\n[limits]\nmax_request_bytes = 4096\nidle_timeout = 0.5\n\n[[account]]\nuser = \"bob\"\nhome = \"/home/bob\"\n";
         let file = parse(text).unwrap();
         assert_eq!(file.limits.max_request_bytes, Some(Positive(4096)));
         assert_eq!(file.limits.idle_timeout, Some(Seconds(0.5)));
@@ -261,6 +298,13 @@ mod tests {
         assert_eq!(
             err,
             "liveapid.toml line 2: limits.idle_timeout: must be a number of seconds"
+        );
+        let err = parse("[https]\nlisten = [\"0.0.0.0:2083\", \"nowhere\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("liveapid.toml line 2: https.listen[1]:"),
+            "{err}"
         );
         let err = parse("[[account]]\nuser = 7\n").unwrap_err().to_string();
         assert!(

@@ -10,7 +10,9 @@ use std::process::ExitCode;
 
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
-use liveapid::config::file::{AccountTable, AfterChangeTable, LimitsTable, Positive, Seconds};
+use liveapid::config::file::{
+    AccountTable, AfterChangeTable, HttpsTable, LimitsTable, Positive, Seconds,
+};
 use liveapid::config::{defaults, ConfigFile, ConfigPath};
 use liveapid::reload::Reloader;
 use liveapid::service::ServeConfig;
@@ -205,6 +207,13 @@ impl Serve {
                     command,
                     timeout: Some(Seconds(s.after_change_timeout)),
                 }),
+            https: HttpsTable {
+                listen: self.https.https_listen.clone(),
+                tls_cert: self.https.tls_cert.clone(),
+                tls_key: self.https.tls_key.clone(),
+                auth_failures: Some(self.https.auth_failures),
+                session_idle: Some(Seconds(self.https.session_idle)),
+            },
             accounts: self.accounts.clone(),
         }
     }
@@ -219,7 +228,8 @@ pub fn check_config(parsed: &Parsed) -> ExitCode {
     let checked = serve
         .server
         .options(0)
-        .and_then(|_| serve.server.after_change());
+        .and_then(|_| serve.server.after_change())
+        .and_then(|_| serve.https.config(&serve.server).map(drop));
     if let Err(e) = checked {
         eprintln!("liveapid check-config: {path}: {e}");
         return ExitCode::FAILURE;
