@@ -7,8 +7,8 @@
 //! What a reload changes: the limits and timings of [`ServerOptions`]
 //! (`max_request_bytes`, `max_connections`, the idle, drain and keep-alive
 //! timeouts). The accounts, their sockets, the audit log, the after-change
-//! command and the hashing pool and rates are set up once; they need a
-//! restart.
+//! command, the hashing pool and rates, and the HTTPS front end are set up
+//! once; they need a restart.
 
 use std::fmt;
 use std::sync::Arc;
