@@ -172,6 +172,16 @@ fn main() {
             us(case.p50) / floor
         },
     );
+    if python_available() {
+        rounds(
+            "the same, Python client (how issue 12 measured it)",
+            "≤ 2",
+            || {
+                let (switch, quota) = python_round_trips(&daemon.socket, ROUND_TIME);
+                quota / switch
+            },
+        );
+    }
     rounds(
         "verify_password at 8 clients / all-core hash rate",
         "≥ 0.7",
@@ -265,6 +275,47 @@ fn rounds(name: &str, target: &str, mut round: impl FnMut() -> f64) {
         "{name:<62} {:>7.2} {range:>15} {target:>8}",
         values[ROUNDS / 2]
     );
+}
+
+/// A Python LiveAPI client, as scripts that are not PHP or Perl have.
+const PYTHON_CLIENT: &str = r#"
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+def call(p):
+    p = p.encode(); s.sendall(b"%d\n" % len(p) + p); r = b""
+    while not r.endswith(b"</cpanelresult>\n"): r += s.recv(65536)
+switch = '<cpaneljson enable="1">'
+quota = '<cpanelaction>{"module":"Email","func":"get_pop_quota","apiversion":3,"args":{"email":"box00000","domain":"example.com"}}</cpanelaction>'
+call(switch)
+times = {switch: [], quota: []}
+end = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    for p in (switch, quota):
+        t = time.perf_counter(); call(p); times[p].append(time.perf_counter() - t)
+med = lambda v: sorted(v)[len(v) // 2] * 1e6
+print(med(times[switch]), med(times[quota]))
+"#;
+
+fn python_available() -> bool {
+    Command::new("python3")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Median JSON-switch and `get_pop_quota` round trips (µs) of the Python
+/// client, alternating on one connection.
+fn python_round_trips(socket: &Path, time: Duration) -> (f64, f64) {
+    let out = Command::new("python3")
+        .args(["-c", PYTHON_CLIENT])
+        .arg(socket)
+        .arg(time.as_secs_f64().to_string())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut numbers = text.split_whitespace().map(|n| n.parse::<f64>().unwrap());
+    (numbers.next().unwrap(), numbers.next().unwrap())
 }
 
 /// The median JSON-switch round trip on one kept connection.
