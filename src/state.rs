@@ -71,7 +71,33 @@ impl AccountState {
     ///
     /// When the cPanel user file or `cpanel.config` cannot be read.
     pub async fn account(&self) -> Result<Account> {
+        if let Some(account) = self.locator.current_cached() {
+            return Ok(account);
+        }
         self.read(|reader| reader.account()).await
+    }
+
+    /// The last view of the account, when `stat` shows it current (no read,
+    /// no wait); `None` when it must be read with [`AccountState::account`].
+    pub fn cached_account(&self) -> Option<Account> {
+        self.locator.current_cached()
+    }
+
+    /// The cached view of a domain's files, when `stat` shows it current
+    /// (no read, no wait); `None` when it must be read with [`Reader::domain`].
+    ///
+    /// # Errors
+    ///
+    /// When the domain's directory or files lead outside the home, or
+    /// cannot be looked at.
+    pub fn cached_domain(
+        &self,
+        account: &Account,
+        domain: &str,
+    ) -> Result<Option<Arc<DomainFiles>>> {
+        self.mail_files
+            .views()
+            .current_cached(&account.home_dir, domain)
     }
 
     /// What blocking work needs of the state.

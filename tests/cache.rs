@@ -97,11 +97,14 @@ fn a_domain_added_to_the_account_is_served_by_the_next_call() {
     .unwrap();
     let cpuser = account.root().join("var/cpanel/users/demo");
     let text = std::fs::read_to_string(&cpuser).unwrap();
+    let verify = json!({"email": "bob@example.org", "password": OLD_PASSWORD});
+    // Not the account's yet: refused (and the account view is now cached).
+    client.email_err("verify_password", verify.clone());
     replace(&cpuser, &format!("{text}DNS9=example.org\n"));
+    // The mailbox calls and the listings each see it at once.
+    assert_eq!(client.email_ok("verify_password", verify.clone()), json!(1));
     assert_eq!(client.email_ok("count_pops", json!({})), json!(9));
-    let reply = client.email_ok(
-        "verify_password",
-        json!({"email": "bob@example.org", "password": OLD_PASSWORD}),
-    );
-    assert_eq!(reply, json!(1));
+    // And its removal.
+    replace(&cpuser, &text);
+    client.email_err("verify_password", verify);
 }

@@ -252,6 +252,27 @@ impl AccountLocator {
         Ok(account)
     }
 
+    /// The last view of the account, if `stat` shows both files it came
+    /// from unchanged: no read, no wait (`None` when the files must be read,
+    /// or the source cannot tell without asking, as a worker's supervisor
+    /// channel, or another thread is loading right now).
+    pub fn current_cached(&self) -> Option<Account> {
+        let loaded = self.loaded.try_lock().ok()?;
+        let loaded = loaded.as_ref()?;
+        let cpuser_file = format!("var/cpanel/users/{}", self.user);
+        let current = |file: &str, version: &Option<String>| {
+            version
+                .as_deref()
+                .is_some_and(|v| self.system.still_current(file, v) == Some(true))
+        };
+        if !current(&cpuser_file, &loaded.cpuser.1) || !current(CONFIG_FILE, &loaded.config.1) {
+            return None;
+        }
+        let mut account = loaded.account.clone();
+        account.home_dir = self.home_dir();
+        Some(account)
+    }
+
     /// The view of the account from the texts of its cPanel user file and
     /// `cpanel.config`.
     fn build(&self, cpuser: &str, config: Option<&str>, cpuser_file: &str) -> Result<Account> {

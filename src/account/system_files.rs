@@ -32,6 +32,14 @@ pub trait SystemFiles: Debug + Send + Sync {
     /// # Errors
     ///
     /// When it exists but cannot be read.
+    /// Whether `relative` is still at the version `known`, if that can be
+    /// told at once with a `stat` (no read, no wait on another process);
+    /// `None` when it cannot, and [`SystemFiles::read_fresh`] must be asked.
+    fn still_current(&self, relative: &str, known: &str) -> Option<bool> {
+        let _ = (relative, known);
+        None
+    }
+
     fn read_fresh(&self, relative: &str, known: Option<&str>) -> io::Result<Fresh> {
         let _ = known; // a source that cannot tell versions reads every time
         Ok(Fresh::Current {
@@ -83,6 +91,14 @@ impl SystemFiles for DirectFiles {
 
     fn display_path(&self, relative: &str) -> PathBuf {
         self.root.join(relative)
+    }
+
+    fn still_current(&self, relative: &str, known: &str) -> Option<bool> {
+        match std::fs::metadata(self.root.join(relative)) {
+            Ok(meta) => Some(FileStamp::of(&meta).to_token() == known),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Some(known == MISSING),
+            Err(_) => None,
+        }
     }
 
     fn read_fresh(&self, relative: &str, known: Option<&str>) -> io::Result<Fresh> {

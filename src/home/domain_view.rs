@@ -8,7 +8,9 @@
 //! that finds every stamp unchanged sees the files of one commit: a commit
 //! replaces files one by one, and a replaced file has a new stamp.
 //!
-//! All of it is file I/O: call it off the async runtime's threads.
+//! [`DomainViews::current`] may read files: call it off the async runtime's
+//! threads. [`DomainViews::current_cached`] only `stat`s (as Dovecot's and
+//! nginx's event loops do) and answers from memory or not at all.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -49,6 +51,29 @@ impl DomainViews {
         Ok(view)
     }
 
+    /// The cached view of `domain`, if `stat` shows its files unchanged
+    /// since it was read; `None` when they must be read (no read here, no
+    /// lock, no wait).
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::OutsideHome`] / [`crate::Error::Storage`].
+    pub fn current_cached(
+        &self,
+        home: &ConfinedDir,
+        domain: &str,
+    ) -> Result<Option<Arc<DomainFiles>>> {
+        let Some(stamps) = DomainFiles::current_stamps(home, domain)? else {
+            return Ok(None);
+        };
+        let key = (home.display_path(""), domain.to_owned());
+        Ok(self
+            .lock()
+            .get(&key)
+            .filter(|view| view.stamps() == stamps)
+            .cloned())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(PathBuf, String), Arc<DomainFiles>>> {
         // A poisoned map holds only complete views.
         self.views.lock().unwrap_or_else(|p| p.into_inner())
@@ -78,6 +103,10 @@ mod tests {
         // Another program replaces shadow with one of the same size.
         fs::write(etc.join("shadow.new"), "a:h2:1::::::\n").unwrap();
         fs::rename(etc.join("shadow.new"), etc.join("shadow")).unwrap();
+        assert!(views
+            .current_cached(&handle, "example.com")
+            .unwrap()
+            .is_none());
         let changed = views.current(&handle, "example.com").unwrap();
         assert!(!Arc::ptr_eq(&first, &changed));
         let i = changed.shadow.find("a").unwrap();

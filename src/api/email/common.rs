@@ -29,6 +29,15 @@ pub(super) async fn mailbox(
 ) -> Result<(Account, MailAddress, mailbox::MailboxRecord)> {
     let email = args.get("email")?.unwrap_or_default().to_owned();
     let domain = args.get("domain")?.map(str::to_owned);
+    // Most calls find both caches current: answered here, without the two
+    // thread wake-ups of a trip to the blocking pool.
+    if let Some(account) = state.cached_account() {
+        let address = MailAddress::resolve(&email, domain.as_deref(), &account)?;
+        if let Some(files) = state.cached_domain(&account, &address.domain)? {
+            let record = mailbox::record(&files, &address)?;
+            return Ok((account, address, record));
+        }
+    }
     state
         .read(move |reader| {
             let account = reader.account()?;
