@@ -128,6 +128,8 @@ fn main() {
     println!();
     println!("daemon resident memory: {rss_idle} KiB idle, {rss_loaded} KiB with {IDLE_CONNECTIONS} idle connections ({per_connection:.1} KiB each)");
 
+    // The 10-mailbox domain under `clients` clients, for one round.
+    let small_case = |call, clients| load(&daemon, call, clients, SMALL, "example.com", ROUND_TIME);
     // Part 2: each ratio from rounds that measure the case and its floor
     // one right after the other, so that a change in the machine's speed
     // between them (other jobs, a throttled core) moves both.
@@ -145,14 +147,7 @@ fn main() {
         "≤ 1.15",
         || {
             let floor = us(libxcrypt_hash_p50(ROUND_TIME / 2).0) + us(atomic_rewrite_p50(&shadow));
-            let case = load(
-                &daemon,
-                Call::PasswdPop,
-                1,
-                SMALL,
-                "example.com",
-                ROUND_TIME,
-            );
+            let case = small_case(Call::PasswdPop, 1);
             us(case.p50) / floor
         },
     );
@@ -161,14 +156,7 @@ fn main() {
         "≤ 2",
         || {
             let floor = us(json_switch_p50(&daemon, ROUND_TIME));
-            let case = load(
-                &daemon,
-                Call::GetPopQuota,
-                1,
-                SMALL,
-                "example.com",
-                ROUND_TIME,
-            );
+            let case = small_case(Call::GetPopQuota, 1);
             us(case.p50) / floor
         },
     );
@@ -187,14 +175,7 @@ fn main() {
         "≥ 0.7",
         || {
             let floor = all_core_hash_rate(cores, ROUND_TIME);
-            let case = load(
-                &daemon,
-                Call::VerifyPassword,
-                8,
-                SMALL,
-                "example.com",
-                ROUND_TIME,
-            );
+            let case = small_case(Call::VerifyPassword, 8);
             case.throughput / floor
         },
     );
@@ -203,14 +184,7 @@ fn main() {
         "≥ 0.8",
         || {
             let floor = all_core_hash_rate(cores, ROUND_TIME);
-            let case = load(
-                &daemon,
-                Call::PasswdPop,
-                64,
-                SMALL,
-                "example.com",
-                ROUND_TIME,
-            );
+            let case = small_case(Call::PasswdPop, 64);
             case.throughput / floor
         },
     );
@@ -218,14 +192,7 @@ fn main() {
         "64 clients: 100 000-mailbox / 10-mailbox domain",
         "≥ 0.5",
         || {
-            let floor = load(
-                &daemon,
-                Call::PasswdPop,
-                64,
-                SMALL,
-                "example.com",
-                ROUND_TIME,
-            );
+            let floor = small_case(Call::PasswdPop, 64);
             let case = load(
                 &big_daemon,
                 Call::PasswdPop,
@@ -242,14 +209,7 @@ fn main() {
         "-",
         || {
             let (_, floor) = libxcrypt_hash_p50(ROUND_TIME / 2);
-            let case = load(
-                &daemon,
-                Call::PasswdPop,
-                64,
-                SMALL,
-                "example.com",
-                ROUND_TIME,
-            );
+            let case = small_case(Call::PasswdPop, 64);
             us(floor) / us(case.daemon_cpu)
         },
     );
