@@ -184,21 +184,15 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
         });
     }
     // Opened by root, written by root: a worker sends its lines through its
-    // channel and cannot write for another account.
+    // channel and cannot write for another account. The front end writes
+    // its own lines through the same handle.
     let audit = config
-        .audit_log
-        .as_deref()
-        .map(AuditLog::open)
-        .transpose()?;
-    // The front end's own handle on the audit log (O_APPEND: its lines
-    // and the supervisor's never interleave).
-    let front_audit = config
         .audit_log
         .as_deref()
         .map(AuditLog::open)
         .transpose()?
         .map(Arc::new);
-    let front = https::start(&config.https, Accounts::new(served), front_audit).await?;
+    let front = https::start(&config.https, Accounts::new(served), audit.clone()).await?;
     // Each worker keeps its own uids; the supervisor forwards the rest.
     let settings = settings(
         hangup,

@@ -9,10 +9,6 @@
 //! FEATURELIST=default
 //! ```
 
-use super::system_files::SystemFiles;
-
-use crate::error::{Error, Result};
-
 /// What liveapid needs from the cPanel user file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CpUserFile {
@@ -30,25 +26,6 @@ pub struct CpUserFile {
 }
 
 impl CpUserFile {
-    /// Reads and parses the account's file (`var/cpanel/users/<user>`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::CpUserFile`] when it cannot be read, [`Error::NoMainDomain`]
-    /// when it has no `DNS=` line.
-    pub fn load(files: &dyn SystemFiles, user: &str) -> Result<CpUserFile> {
-        let relative = format!("var/cpanel/users/{user}");
-        let path = || files.display_path(&relative);
-        let text = files
-            .read(&relative)
-            .and_then(|t| t.ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)))
-            .map_err(|source| Error::CpUserFile {
-                path: path(),
-                source,
-            })?;
-        CpUserFile::parse(&text).ok_or_else(|| Error::NoMainDomain { path: path() })
-    }
-
     /// Parses the text; `None` without a main domain.
     pub fn parse(text: &str) -> Option<CpUserFile> {
         let mut main_domain = None;

@@ -251,8 +251,7 @@ impl DomainFiles {
         let Some(dir) = home.open_dir(&domain_dir(domain))? else {
             return Ok(None);
         };
-        let [passwd, shadow, quota] = FILES.map(|f| dir.stamp(f));
-        Ok(Some([passwd?, shadow?, quota?]))
+        stamps_in(&dir).map(Some)
     }
 }
 
@@ -265,8 +264,7 @@ impl BatchState for DomainFiles {
         };
         let locks = lock::lock_all(&dir, &FILES, LOCK_TIMEOUT)?;
         if let Some(kept) = kept {
-            let [passwd, shadow, quota] = FILES.map(|f| dir.stamp(f));
-            let now = [passwd?, shadow?, quota?];
+            let now = stamps_in(&dir)?;
             if now == kept.stamps {
                 // Nobody wrote since our last commit: no need to read again.
                 let [passwd, shadow, quota] = kept.files;
@@ -317,6 +315,12 @@ fn new_file_owner(dir: &ConfinedDir) -> NewFileOwner {
             .filter(|gid| confined::may_use_group(*gid)),
         mode: 0o640,
     }
+}
+
+/// The current stamps of the three files of the opened domain directory `dir`.
+fn stamps_in(dir: &ConfinedDir) -> Result<Stamps> {
+    let [passwd, shadow, quota] = FILES.map(|f| dir.stamp(f));
+    Ok([passwd?, shadow?, quota?])
 }
 
 fn read(dir: &ConfinedDir, name: &str) -> Result<LineFile> {

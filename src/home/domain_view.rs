@@ -35,19 +35,17 @@ impl DomainViews {
     /// [`crate::Error::OutsideHome`] / [`crate::Error::Storage`], and lock
     /// failures when the files must be read again.
     pub fn current(&self, home: &ConfinedDir, domain: &str) -> Result<Arc<DomainFiles>> {
-        let key = (home.display_path(""), domain.to_owned());
-        let Some(stamps) = DomainFiles::current_stamps(home, domain)? else {
-            // No directory, nothing to keep.
-            self.lock().remove(&key);
-            return Ok(Arc::new(DomainFiles::read_unlocked(home, domain)?));
-        };
-        if let Some(view) = self.lock().get(&key) {
-            if view.stamps() == stamps {
-                return Ok(view.clone());
-            }
+        if let Some(view) = self.current_cached(home, domain)? {
+            return Ok(view);
         }
         let view = Arc::new(DomainFiles::read_shared(home, domain)?);
-        self.lock().insert(key, view.clone());
+        let key = (home.display_path(""), domain.to_owned());
+        if view.dir().is_some() {
+            self.lock().insert(key, view.clone());
+        } else {
+            // No directory, nothing to keep.
+            self.lock().remove(&key);
+        }
         Ok(view)
     }
 

@@ -65,12 +65,11 @@ pub const STOP_MARGIN: Duration = Duration::from_secs(20);
 pub async fn run(
     accounts: Vec<Supervised>,
     after_change: Option<AfterChange>,
-    audit: Option<AuditLog>,
+    audit: Option<Arc<AuditLog>>,
     settings: watch::Receiver<ServerOptions>,
     stop: impl Future,
 ) {
     let after_change = after_change.map(Arc::new);
-    let audit = audit.map(Arc::new);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
     for account in accounts {

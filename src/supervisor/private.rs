@@ -67,7 +67,7 @@ impl PrivateWorker {
         let task = tokio::spawn(super::run(
             vec![supervised],
             after_change,
-            audit,
+            audit.map(std::sync::Arc::new),
             settings,
             async {
                 let _ = stopped.await;
