@@ -48,6 +48,15 @@ pub enum Request {
 }
 
 impl Request {
+    /// What was asked, in words for the supervisor's log.
+    pub fn describe(&self) -> String {
+        match self {
+            Request::Read { file, .. } => format!("read {file}"),
+            Request::AfterChange(address) => format!("after-change for {address}"),
+            Request::Audit(_) => "an audit line".to_owned(),
+        }
+    }
+
     fn to_line(&self) -> String {
         let value = match self {
             Request::Read { file, unless: None } => json!({ "read": file }),

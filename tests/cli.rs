@@ -2,10 +2,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::demo::Printed;
 use common::{libxcrypt_verifies, status_and_errors, Client, ScratchAccount};
 use serde_json::json;
 
@@ -15,49 +15,46 @@ fn sigint(child: &std::process::Child) {
 }
 
 #[test]
-fn demo_serves_a_scratch_account_and_cleans_up_after_itself() {
+fn demo_prints_the_five_ways_and_each_changes_the_password_as_printed() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_liveapid"))
-        .arg("demo")
+        .args(["demo", "--https", "127.0.0.1:0"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut printed = Vec::new();
-    let mut socket = None;
-    while socket.is_none() {
-        let line = lines.next().expect("demo prints its instructions").unwrap();
-        if let Some(rest) = line.trim().strip_prefix("export CPANEL_CONNECT_SOCKET=") {
-            socket = Some(rest.split_whitespace().next().unwrap().to_owned());
-            assert!(line.contains(" CPANEL_PHPCONNECT_SOCKET="), "{line}");
-        }
-        printed.push(line);
+    let printed = Printed::read(child.stdout.take().unwrap(), Duration::from_secs(20));
+    let headings: Vec<&str> = printed.ways.iter().map(|w| w.heading.as_str()).collect();
+    for (i, way) in [
+        "PHP",
+        "Perl",
+        "Template Toolkit",
+        "uapi",
+        "API token",
+        "session URL",
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert!(
+            headings.get(i).is_some_and(|h| h.contains(way)),
+            "way {i} should be {way}: {headings:#?}"
+        );
     }
-    let socket = std::path::PathBuf::from(socket.unwrap());
-    let dir = socket.parent().unwrap().to_owned();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::os::unix::net::UnixStream::connect(&socket).is_err() {
-        assert!(Instant::now() < deadline, "demo socket never answered");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let mut client = Client::connect(&socket);
-    let reply = client.uapi(
-        "Email",
-        "passwd_pop",
-        json!({"email": "user", "domain": "example.com", "password": "Demo-Password-42"}),
+    assert!(
+        printed.ways[3].commands
+            == ["uapi --user=demo Email passwd_pop email=user password=12345luggage domain=example.com"],
+        "cPanel's documented uapi line: {:?}",
+        printed.ways[3].commands
     );
-    assert_eq!(status_and_errors(&reply), (1, vec![]));
-    let shadow = std::fs::read_to_string(dir.join("home/demo/etc/example.com/shadow")).unwrap();
-    let hash = shadow.lines().next().unwrap().split(':').nth(1).unwrap();
-    assert!(libxcrypt_verifies("Demo-Password-42", hash));
-    let weak = client.uapi(
-        "Email",
-        "passwd_pop",
-        json!({"email": "user", "password": "12345luggage"}),
+    let fingerprint = headings[4].split("fingerprint ").nth(1).unwrap_or_default();
+    assert_eq!(
+        fingerprint.split(')').next().unwrap().len(),
+        95,
+        "32 hex pairs and colons"
     );
-    assert_eq!(status_and_errors(&weak).0, 0);
-    drop(client);
+    printed.check_every_way();
+    let dir = printed.dir().to_owned();
     sigint(&child);
     assert!(child.wait().unwrap().success());
     assert!(
@@ -65,10 +62,48 @@ fn demo_serves_a_scratch_account_and_cleans_up_after_itself() {
         "the temporary account is removed: {}",
         dir.display()
     );
-    assert!(
-        printed.iter().any(|l| l.contains("user@example.com")),
-        "{printed:?}"
+}
+
+#[test]
+fn the_demo_accepts_the_seed_password_but_still_rates_passwords() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .args(["demo", "--https", "off"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let printed = Printed::read(child.stdout.take().unwrap(), Duration::from_secs(20));
+    assert_eq!(printed.ways.len(), 4, "no HTTPS ways with --https off");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::os::unix::net::UnixStream::connect(&printed.socket).is_err() {
+        assert!(Instant::now() < deadline, "demo socket never answered");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut client = Client::connect(&printed.socket);
+    let reply = client.uapi(
+        "Email",
+        "passwd_pop",
+        json!({"email": "user", "domain": "example.com", "password": "Demo-Password-42"}),
     );
+    assert_eq!(status_and_errors(&reply), (1, vec![]));
+    let shadow =
+        std::fs::read_to_string(printed.dir().join("home/demo/etc/example.com/shadow")).unwrap();
+    let hash = shadow.lines().next().unwrap().split(':').nth(1).unwrap();
+    assert!(libxcrypt_verifies("Demo-Password-42", hash));
+    let weak = client.uapi(
+        "Email",
+        "passwd_pop",
+        json!({"email": "user", "password": "123456"}),
+    );
+    assert_eq!(
+        status_and_errors(&weak).0,
+        0,
+        "a weak password is still refused"
+    );
+    drop(client);
+    sigint(&child);
+    assert!(child.wait().unwrap().success());
 }
 
 #[test]
@@ -252,45 +287,40 @@ fn run_without_user_or_socket_names_both() {
 }
 
 #[test]
-fn demo_serves_https_with_a_token_and_prints_a_curl_command_that_works() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_liveapid"))
-        .args(["demo", "--https", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
+fn every_man_page_has_examples_and_files_and_names_only_pages_that_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .arg("man")
+        .arg(dir.path())
+        .output()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut port, mut token, mut fingerprint) = (None, None, None);
-    while token.is_none() {
-        let line = lines.next().expect("demo prints the HTTPS lines").unwrap();
-        if let Some(rest) = line.strip_prefix("HTTPS on https://127.0.0.1:") {
-            port = rest.split('/').next().map(|p| p.parse::<u16>().unwrap());
-            fingerprint = rest
-                .split("fingerprint ")
-                .nth(1)
-                .map(|f| f.trim_end_matches(')').to_owned());
+    assert!(out.status.success());
+    let pages: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(pages.len() >= 6, "{pages:?}");
+    let names = regex::Regex::new(r"\b((?:liveapid|uapi)[a-z-]*)\((\d)\)").unwrap();
+    for page in &pages {
+        let text = std::fs::read_to_string(dir.path().join(page))
+            .unwrap()
+            .replace("\\-", "-");
+        for section in [".SH EXAMPLES", ".SH FILES"] {
+            assert!(text.contains(section), "{page} has no {section}");
         }
-        if let Some(rest) = line
-            .trim()
-            .strip_prefix("curl -k -H 'Authorization: cpanel demo:")
-        {
-            token = Some(rest.split('\'').next().unwrap().to_owned());
+        for named in names.captures_iter(&text) {
+            let file = format!("{}.{}", &named[1], &named[2]);
+            assert!(
+                pages.contains(&file),
+                "{page} names {file}, which does not exist"
+            );
         }
     }
-    let (port, token) = (port.unwrap(), token.unwrap());
-    common::remember_password(&token);
-    assert_eq!(fingerprint.unwrap().len(), 95, "32 hex pairs and colons");
-    let listed = common::https::request(
-        port,
-        "/execute/Email/list_pops",
-        &common::https::Call {
-            token: Some(("demo", &token)),
-            ..Default::default()
-        },
+    let uapi = std::fs::read_to_string(dir.path().join("uapi.1")).unwrap();
+    assert!(
+        uapi.replace("\\-", "-").contains(
+            "uapi --user=bob Email passwd_pop email=user password=12345luggage domain=example.com"
+        ),
+        "uapi(1) shows cPanel's documented line"
     );
-    assert_eq!(listed.json()["status"], 1, "{}", listed.text);
-    assert_eq!(listed.json()["data"][1]["email"], "user@example.com");
-    sigint(&child);
-    assert!(child.wait().unwrap().success());
 }

@@ -57,7 +57,7 @@ mod check_config {
         assert_eq!(limits["verify_rate"].as_integer(), Some(10));
         // Not in the file: the built-in defaults, shown.
         assert_eq!(limits["max_connections"].as_integer(), Some(256));
-        assert_eq!(limits["change_rate"].as_integer(), Some(60));
+        assert_eq!(limits["change_rate"].as_integer(), Some(0));
         assert_eq!(effective["root"].as_str(), Some("/srv/host"));
         let listen = effective["https"]["listen"].as_array().unwrap();
         assert_eq!(listen.len(), 2);
@@ -269,5 +269,146 @@ mod serve {
             "{stderr}"
         );
         assert!(!account.socket().exists());
+    }
+}
+
+/// One default per setting: what `serve --help` says (clap's definitions,
+/// which also write the man pages) is what README's option table, the man
+/// page and the shipped `packaging/liveapid.toml` say.
+mod one_default_per_setting {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// `--flag` → its default, from `liveapid serve --help`: the defaults that
+    /// are one value (not a sentence).
+    fn help_defaults() -> BTreeMap<String, String> {
+        let out = liveapid().args(["serve", "--help"]).output().unwrap();
+        let help = String::from_utf8(out.stdout).unwrap();
+        let mut defaults = BTreeMap::new();
+        let mut flag = None;
+        for line in help.lines().map(str::trim) {
+            if let Some(rest) = line.strip_prefix("--") {
+                flag = rest.split([' ', '=']).next().map(|f| format!("--{f}"));
+            }
+            // clap's own defaults stand on a line of their own; a default
+            // written in a flag's text (a sentence, a placeholder) does not.
+            if let (Some(flag), Some(rest)) = (&flag, line.strip_prefix("[default: ")) {
+                let value = rest.trim_end_matches(']');
+                if !value.contains(' ') {
+                    defaults.insert(flag.clone(), value.to_owned());
+                }
+            }
+        }
+        defaults
+    }
+
+    fn same(a: &str, b: &str) -> bool {
+        let a = a.trim_matches(|c| c == '`' || c == '"');
+        let b = b.trim_matches(|c| c == '`' || c == '"');
+        match (a.parse::<f64>(), b.parse::<f64>()) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => a == b,
+        }
+    }
+
+    #[test]
+    fn help_and_man_page_agree() {
+        let defaults = help_defaults();
+        assert!(defaults.len() >= 12, "{defaults:?}");
+        assert_eq!(defaults["--verify-rate"], "60");
+        assert_eq!(defaults["--change-rate"], "0");
+        let dir = tempfile::tempdir().unwrap();
+        liveapid().arg("man").arg(dir.path()).assert().success();
+        // The global flags (--config, --log-format) are on liveapid(8).
+        let page = ["liveapid-serve.8", "liveapid.8"]
+            .map(|p| std::fs::read_to_string(dir.path().join(p)).unwrap())
+            .concat()
+            .replace("\\-", "-");
+        for (flag, value) in &defaults {
+            let entry = page
+                .split(".TP\n")
+                .find(|e| e.starts_with(&format!("\\fB{flag}\\fR")))
+                .unwrap_or_else(|| panic!("{flag} is not in liveapid-serve(8) or liveapid(8)"));
+            assert!(
+                entry.contains(&format!("[default: {value}]")),
+                "the man page on {flag}: {entry}"
+            );
+        }
+    }
+
+    #[test]
+    fn readme_option_table_agrees() {
+        let defaults = help_defaults();
+        let readme = std::fs::read_to_string(common::repo().join("README.md")).unwrap();
+        let mut seen = 0;
+        for row in readme.lines().filter(|l| l.starts_with("| `--")) {
+            let flag = row[3..].split(['`', ' ']).next().unwrap();
+            let Some(default) = defaults.get(flag) else {
+                continue;
+            };
+            let said = row
+                .split("(default ")
+                .nth(1)
+                .and_then(|rest| rest.split([';', ',', ')', ' ', ':']).next())
+                .unwrap_or_else(|| {
+                    panic!("README's row of {flag} does not say its default: {row}")
+                });
+            assert!(
+                same(said, default),
+                "README says {flag} defaults to {said}, --help says {default}"
+            );
+            seen += 1;
+        }
+        assert!(
+            seen >= 12,
+            "README's option table has {seen} flags with defaults"
+        );
+    }
+
+    /// Every `key = value` (or `# key = value`, a documented default) of
+    /// the shipped file's tables, as the flag it sets.
+    fn shipped_settings() -> Vec<(String, String)> {
+        let text = std::fs::read_to_string(common::repo().join("packaging/liveapid.toml")).unwrap();
+        let mut table = String::new();
+        let mut settings = Vec::new();
+        for line in text.lines() {
+            let line = line.trim_start_matches('#').trim();
+            if line.starts_with('[') && !line.starts_with("[[") {
+                table = line.trim_matches(['[', ']']).to_owned();
+                continue;
+            }
+            let Some((key, value)) = line.split_once(" = ") else {
+                continue;
+            };
+            if key.contains(' ') || table.is_empty() {
+                continue;
+            }
+            let value = value.split('#').next().unwrap().trim().to_owned();
+            let flag = match (table.as_str(), key) {
+                ("after_change", "timeout") => "--after-change-timeout".to_owned(),
+                _ => format!("--{}", key.replace('_', "-")),
+            };
+            settings.push((flag, value));
+        }
+        settings
+    }
+
+    #[test]
+    fn the_shipped_file_shows_the_defaults() {
+        let defaults = help_defaults();
+        let mut seen = 0;
+        for (flag, value) in shipped_settings() {
+            if let Some(default) = defaults.get(&flag) {
+                assert!(
+                    same(&value, default),
+                    "packaging/liveapid.toml sets {flag} to {value}, its default is {default}"
+                );
+                seen += 1;
+            }
+        }
+        assert!(
+            seen >= 12,
+            "the shipped file names {seen} settings with defaults"
+        );
     }
 }

@@ -319,7 +319,7 @@ fn refused(c: &mut Client, account: &ScratchAccount, func: &str, args: Value) ->
 }
 
 #[test]
-fn verify_rate_counts_per_mailbox_and_per_caller() {
+fn verify_rate_counts_per_mailbox_whoever_calls() {
     let account = ScratchAccount::new(&[]);
     let daemon = Daemon::serve(&account, &["--verify-rate", "3"]);
     let mut c = daemon.connect();
@@ -330,9 +330,12 @@ fn verify_rate_counts_per_mailbox_and_per_caller() {
     // The fourth check of the same mailbox.
     let error = refused(&mut c, &account, "verify_password", check("user"));
     assert_eq!(error, "Too many password checks in the last minute (at most 3 per minute for user@example.com); try again in a minute.");
-    // Another mailbox has checks left, but this caller has none.
-    let error = refused(&mut c, &account, "verify_password", check("alice"));
-    assert!(error.contains("for the calling user (uid "), "{error}");
+    // Other mailboxes have their own counts: the caller has none by default.
+    for email in ["alice", "bob"] {
+        for _ in 0..3 {
+            assert_eq!(c.email_ok("verify_password", check(email)), json!(1));
+        }
+    }
     // Changes have their own count.
     c.email_ok(
         "passwd_pop",
@@ -342,9 +345,22 @@ fn verify_rate_counts_per_mailbox_and_per_caller() {
 }
 
 #[test]
-fn change_rate_counts_per_caller_and_per_mailbox() {
+fn verify_rate_per_caller_counts_every_mailbox_of_the_caller() {
     let account = ScratchAccount::new(&[]);
-    let daemon = Daemon::serve(&account, &["--change-rate", "3"]);
+    let daemon = Daemon::serve(&account, &["--verify-rate-per-caller", "3"]);
+    let mut c = daemon.connect();
+    let check = |email: &str| json!({"email": email, "password": common::OLD_PASSWORD});
+    for email in ["user", "alice", "bob"] {
+        assert_eq!(c.email_ok("verify_password", check(email)), json!(1));
+    }
+    let error = refused(&mut c, &account, "verify_password", check("user"));
+    assert!(error.contains("for the calling user (uid "), "{error}");
+}
+
+#[test]
+fn change_rate_per_caller_counts_every_change_of_the_caller() {
+    let account = ScratchAccount::new(&[]);
+    let daemon = Daemon::serve(&account, &["--change-rate-per-caller", "3"]);
     let mut c = daemon.connect();
     let change =
         |email: &str, n: u32| json!({"email": email, "password": format!("Rate-Change-{n}-Pass")});
@@ -368,6 +384,47 @@ fn change_rate_counts_per_caller_and_per_mailbox() {
         ),
         json!(1)
     );
+}
+
+/// An account's own script resetting or creating many mailboxes (after a
+/// breach, in a migration) is not limited by default.
+#[test]
+fn a_thousand_changes_in_a_row_from_the_accounts_script_are_all_made() {
+    let account = ScratchAccount::new(&[]);
+    let daemon = Daemon::serve(&account, &[]);
+    let mut c = daemon.connect();
+    for n in 0..1000 {
+        let password = format!("Bulk-Add-{n}-Pass");
+        common::remember_password(&password);
+        let reply = c.uapi(
+            "Email",
+            "add_pop",
+            json!({"email": format!("bulk{n}"), "password": password, "quota": 0}),
+        );
+        assert_eq!(status_and_errors(&reply), (1, vec![]), "add_pop number {n}");
+    }
+    for n in 0..1000 {
+        let password = format!("Bulk-Reset-{n}-Pass");
+        common::remember_password(&password);
+        let reply = c.uapi(
+            "Email",
+            "passwd_pop",
+            json!({"email": "user", "password": password}),
+        );
+        assert_eq!(
+            status_and_errors(&reply),
+            (1, vec![]),
+            "passwd_pop number {n}"
+        );
+    }
+    assert!(libxcrypt_verifies(
+        "Bulk-Reset-999-Pass",
+        &account.hash_of("user", "example.com")
+    ));
+    assert!(libxcrypt_verifies(
+        "Bulk-Add-999-Pass",
+        &account.hash_of("bulk999", "example.com")
+    ));
 }
 
 #[test]

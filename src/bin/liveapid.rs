@@ -33,7 +33,10 @@ use liveapid::{demo, socket, AccountState, Engine, Error, Result};
 #[command(
     name = "liveapid",
     version,
-    about = "A LiveAPI engine for cPanel-style hosting accounts"
+    about = "A LiveAPI engine for cPanel-style hosting accounts",
+    long_about = "A LiveAPI engine for cPanel-style hosting accounts. \
+                  `liveapid uapi ARGS` is the uapi(1) command.",
+    disable_help_subcommand = true
 )]
 struct Cli {
     /// The configuration file; its settings are the defaults of `serve`'s
@@ -186,13 +189,20 @@ struct ServerArgs {
     /// (a commit that has begun still completes).
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     drain_timeout: f64,
-    /// verify_password calls per minute, per caller uid and per mailbox (0: unlimited).
-    #[arg(long, value_name = "N", default_value_t = limits::DEFAULT_RATE_PER_MINUTE)]
+    /// verify_password calls per minute per mailbox, whoever makes them:
+    /// the limit on password guessing (0: unlimited).
+    #[arg(long, value_name = "N", default_value_t = limits::DEFAULT_VERIFY_RATE)]
     verify_rate: u32,
-    /// Password changes (passwd_pop, add_pop with a password) per minute,
-    /// per caller uid and per mailbox (0: unlimited).
-    #[arg(long, value_name = "N", default_value_t = limits::DEFAULT_RATE_PER_MINUTE)]
+    /// verify_password calls per minute per caller uid (0: unlimited).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    verify_rate_per_caller: u32,
+    /// Password changes (passwd_pop, add_pop with a password) per minute
+    /// per mailbox (0: unlimited).
+    #[arg(long, value_name = "N", default_value_t = 0)]
     change_rate: u32,
+    /// Password changes per minute per caller uid (0: unlimited).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    change_rate_per_caller: u32,
     /// Passwords hashed at once [default: 0, one per core].
     #[arg(long, value_name = "N", default_value_t = 0)]
     hash_threads: usize,
@@ -252,7 +262,14 @@ impl HttpsArgs {
 }
 
 fn main() -> ExitCode {
-    let parsed = match effective::parse(std::env::args_os().collect()) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // `liveapid uapi ARGS` is the `uapi` command, so that a build of this
+    // binary alone (`cargo run --release -- demo`) has it too.
+    if args.get(1).is_some_and(|a| a == "uapi") {
+        let program = std::iter::once(std::ffi::OsString::from("uapi"));
+        return liveapid::command_line::main(program.chain(args.into_iter().skip(2)));
+    }
+    let parsed = match effective::parse(args) {
         Ok(parsed) => parsed,
         Err(e) => {
             eprintln!("liveapid: {e}");
@@ -364,7 +381,15 @@ impl ServerArgs {
             ("--idle-timeout", self.idle_timeout.to_string()),
             ("--drain-timeout", self.drain_timeout.to_string()),
             ("--verify-rate", self.verify_rate.to_string()),
+            (
+                "--verify-rate-per-caller",
+                self.verify_rate_per_caller.to_string(),
+            ),
             ("--change-rate", self.change_rate.to_string()),
+            (
+                "--change-rate-per-caller",
+                self.change_rate_per_caller.to_string(),
+            ),
             ("--hash-threads", self.hash_threads.to_string()),
             ("--hash-queue", self.hash_queue.to_string()),
         ]
@@ -379,7 +404,9 @@ impl ServerArgs {
             hash_threads: self.hash_threads,
             hash_queue: self.hash_queue,
             verify_rate: self.verify_rate,
+            verify_rate_per_caller: self.verify_rate_per_caller,
             change_rate: self.change_rate,
+            change_rate_per_caller: self.change_rate_per_caller,
         }
     }
 
@@ -436,36 +463,33 @@ async fn run_demo(
     let account = demo::create(&dir)?;
     let path = socket_path.unwrap_or_else(|| dir.join("live.sock"));
     let locator = AccountLocator::new(demo::USER, &account.root, Some(&account.home))?;
-    let shadow = account.mail_etc().join("shadow");
-    let sock = path.display();
-    println!(
-        "liveapid demo: cPanel account “{}” (main domain {}) in {}",
-        demo::USER,
-        demo::DOMAIN,
-        dir.display()
-    );
-    println!(
-        "  mailbox {}@{}; its password file: {}",
-        demo::MAILBOX,
-        demo::DOMAIN,
-        shadow.display()
-    );
-    println!();
-    println!("Point a script at it:");
-    println!("  export CPANEL_CONNECT_SOCKET={sock} CPANEL_PHPCONNECT_SOCKET={sock}");
-    println!();
-    println!("Then try, from the liveapid checkout:");
-    println!("  php bindings/php/examples/passwd_pop.live.php 'Choose-A-Strong-One-42'");
-    println!("  perl -Ibindings/perl/lib bindings/perl/examples/passwd_pop.live.pl 'Choose-A-Strong-One-42'");
-    println!("  grep ^user: {}", shadow.display());
-    println!();
     let state = AccountState::new(locator.clone());
     demo::add_mailbox(&state).await?;
+    let shims = liveapid::shims::install(&dir.join("lib"))?;
     let front = demo_https(&state, locator, &path, https).await?;
+    let shadow = account.mail_etc().join("shadow");
+    print!(
+        "{}",
+        demo::instructions(&demo::Places {
+            dir: &dir,
+            socket: &path,
+            shadow: &shadow,
+            perl_lib: &shims.perl_lib,
+            php_dir: &shims.php_dir,
+            bin: &account.bin,
+            https: front.as_ref().map(|f| demo::Https {
+                address: f.front.addresses[0],
+                fingerprint: &f.front.fingerprint,
+                token_name: &f.token_name,
+                token: &f.token,
+            }),
+        })
+    );
+    println!();
     println!("Press Ctrl-C to stop.");
     serve(Engine::new(state), &path, ServerOptions::default()).await?;
     if let Some(front) = front {
-        front.finish().await;
+        front.front.finish().await;
     }
     println!("liveapid demo: stopped");
     Ok(ExitCode::SUCCESS)
@@ -496,15 +520,22 @@ async fn run_script(
         .map(ExitCode::from)
 }
 
+/// The demo's HTTPS front end and the API token made for it.
+struct DemoHttps {
+    front: liveapid::https::Running,
+    token_name: String,
+    token: zeroize::Zeroizing<String>,
+}
+
 /// The demo's HTTPS front end (self-signed) on `address` ("off": none), with
-/// a fresh API token and a curl command that uses it. A port in use is no
-/// error: the demo then serves its socket only.
+/// a fresh API token. A port in use is no error: the demo then serves its
+/// socket only, and says so.
 async fn demo_https(
     state: &AccountState,
     locator: AccountLocator,
     socket: &Path,
     address: &str,
-) -> Result<Option<liveapid::https::Running>> {
+) -> Result<Option<DemoHttps>> {
     use liveapid::api::{Args as UapiArgs, Caller};
     use liveapid::https::{self, Accounts, HttpsConfig, ServedAccount};
     if address == "off" {
@@ -530,7 +561,7 @@ async fn demo_https(
             return Ok(None);
         }
     };
-    let name = format!(
+    let token_name = format!(
         "demo-{}",
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -541,24 +572,18 @@ async fn demo_https(
         Caller::this_process(),
         "Tokens",
         "create_full_access",
-        Ok(UapiArgs::from_pairs([("name", name.as_str())])),
+        Ok(UapiArgs::from_pairs([("name", token_name.as_str())])),
     )
     .await;
-    let token = created.data["token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let bound = front.addresses[0];
-    println!(
-        "HTTPS on https://{bound}/ (self-signed; SHA-256 fingerprint {})",
-        front.fingerprint
+    let token = zeroize::Zeroizing::new(
+        created.data["token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
     );
-    println!("  API token “{name}” of account {}: {token}", demo::USER);
-    println!(
-        "  curl -k -H 'Authorization: cpanel {}:{token}' \\",
-        demo::USER
-    );
-    println!("    'https://{bound}/execute/Email/list_pops'");
-    println!();
-    Ok(Some(front))
+    Ok(Some(DemoHttps {
+        front,
+        token_name,
+        token,
+    }))
 }

@@ -5,5 +5,8 @@
 pub mod arguments;
 pub mod cli;
 pub mod invocation;
+mod main;
 pub mod output;
 pub mod secret;
+
+pub use main::main;

@@ -42,7 +42,15 @@ pub fn flag_values(file: &ConfigFile) -> Vec<(&'static str, Vec<String>)> {
         limits.keepalive_secs.map(|s| s.0.to_string()),
     );
     put("verify_rate", limits.verify_rate.map(|n| n.to_string()));
+    put(
+        "verify_rate_per_caller",
+        limits.verify_rate_per_caller.map(|n| n.to_string()),
+    );
     put("change_rate", limits.change_rate.map(|n| n.to_string()));
+    put(
+        "change_rate_per_caller",
+        limits.change_rate_per_caller.map(|n| n.to_string()),
+    );
     put("hash_threads", limits.hash_threads.map(|n| n.to_string()));
     put("hash_queue", limits.hash_queue.map(|n| n.to_string()));
     if let Some(after) = &file.after_change {

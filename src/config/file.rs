@@ -24,7 +24,7 @@
 //! tls_cert = "/etc/liveapid/tls/fullchain.pem"
 //! tls_key = "/etc/liveapid/tls/privkey.pem"
 //! auth_failures = 10
-//! session_idle = 3600
+//! session_idle = 900
 //!
 //! [[account]]
 //! user = "bob"
@@ -84,7 +84,11 @@ pub struct LimitsTable {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verify_rate: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_rate_per_caller: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub change_rate: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_rate_per_caller: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hash_threads: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -25,12 +25,14 @@ use rate::{RateKey, RateTable};
 /// `--max-connections` is raised.
 pub const DEFAULT_HASH_QUEUE: usize = 256;
 
-/// Password checks, and password changes, per minute for one caller uid and
-/// for one mailbox. A panel or a script acting for a person makes a few; 60
-/// a minute per mailbox is a brute-force rate of one guess a second, and per
-/// uid it leaves room for a bulk script (50 mailboxes at once) without letting
-/// it keep every core hashing.
-pub const DEFAULT_RATE_PER_MINUTE: u32 = 60;
+/// Password checks per minute of one mailbox: a person logging in makes a
+/// few, and 60 is a guessing rate of one a second, whoever guesses (a script
+/// on the socket, or webmail logins over HTTPS, which reach the worker as
+/// root). The only limit on by default: changes need the account's own
+/// credentials, and the account's own uid can read its own shadow file, so
+/// counting its changes or its checks protects nothing and stops its bulk
+/// scripts (a reset after a breach, a migration).
+pub const DEFAULT_VERIFY_RATE: u32 = 60;
 
 /// The limits of one account's server (the flags of `liveapid serve`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,11 +41,15 @@ pub struct Limits {
     pub hash_threads: usize,
     /// Hashes that may wait beyond those; one more is answered “busy”.
     pub hash_queue: usize,
-    /// `verify_password` calls per minute, per caller uid and per mailbox; 0 = unlimited.
+    /// `verify_password` calls per minute per mailbox; 0 = unlimited.
     pub verify_rate: u32,
+    /// `verify_password` calls per minute per caller uid; 0 = unlimited.
+    pub verify_rate_per_caller: u32,
     /// Password changes (`passwd_pop`, `add_pop` with a password) per
-    /// minute, per caller uid and per mailbox; 0 = unlimited.
+    /// minute per mailbox; 0 = unlimited.
     pub change_rate: u32,
+    /// The same per caller uid; 0 = unlimited.
+    pub change_rate_per_caller: u32,
 }
 
 impl Default for Limits {
@@ -51,8 +57,10 @@ impl Default for Limits {
         Limits {
             hash_threads: 0,
             hash_queue: DEFAULT_HASH_QUEUE,
-            verify_rate: DEFAULT_RATE_PER_MINUTE,
-            change_rate: DEFAULT_RATE_PER_MINUTE,
+            verify_rate: DEFAULT_VERIFY_RATE,
+            verify_rate_per_caller: 0,
+            change_rate: 0,
+            change_rate_per_caller: 0,
         }
     }
 }
@@ -73,8 +81,14 @@ impl Limiter {
         };
         Limiter {
             hashing: HashPool::new(threads, limits.hash_queue),
-            verifies: Mutex::new(RateTable::new(limits.verify_rate)),
-            changes: Mutex::new(RateTable::new(limits.change_rate)),
+            verifies: Mutex::new(RateTable::new(
+                limits.verify_rate,
+                limits.verify_rate_per_caller,
+            )),
+            changes: Mutex::new(RateTable::new(
+                limits.change_rate,
+                limits.change_rate_per_caller,
+            )),
         }
     }
 
@@ -94,8 +108,9 @@ impl Limiter {
     ///
     /// # Errors
     ///
-    /// [`Error::RateLimited`] when either is over `--verify-rate`; the check
-    /// is then not counted.
+    /// [`Error::RateLimited`] when the mailbox is over `--verify-rate` or
+    /// the caller over `--verify-rate-per-caller`; the check is then not
+    /// counted.
     pub fn count_verify(&self, caller: Caller, mailbox: &MailAddress) -> Result<()> {
         take(&self.verifies, "password checks", caller, mailbox)
     }
@@ -104,7 +119,8 @@ impl Limiter {
     ///
     /// # Errors
     ///
-    /// [`Error::RateLimited`] when either is over `--change-rate`.
+    /// [`Error::RateLimited`] when the mailbox is over `--change-rate` or
+    /// the caller over `--change-rate-per-caller`.
     pub fn count_change(&self, caller: Caller, mailbox: &MailAddress) -> Result<()> {
         take(&self.changes, "password changes", caller, mailbox)
     }
@@ -122,15 +138,13 @@ fn take(
         RateKey::Caller(caller.uid),
     ];
     let mut table = table.lock().unwrap_or_else(|p| p.into_inner());
-    let limit = table.limit();
-    table
-        .take(&keys, Instant::now())
-        .map_err(|full| Error::RateLimited {
-            what,
-            limit,
-            whom: match full {
-                RateKey::Caller(uid) => format!("the calling user (uid {uid})"),
-                RateKey::Mailbox(address) => address.clone(),
-            },
-        })
+    let taken = table.take(&keys, Instant::now()).map_err(Clone::clone);
+    taken.map_err(|full| Error::RateLimited {
+        what,
+        limit: table.limit_of(&full),
+        whom: match full {
+            RateKey::Caller(uid) => format!("the calling user (uid {uid})"),
+            RateKey::Mailbox(address) => address,
+        },
+    })
 }

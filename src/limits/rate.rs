@@ -1,8 +1,10 @@
 //! Per-minute rate counting: a sliding window of the last minute's events
-//! for each key (a caller uid, a mailbox). The table stays bounded: each key
-//! keeps at most `limit` times, a key is only added while every other key of
-//! the same event is under its limit (so a caller at its limit adds no
-//! mailboxes), and keys with no event in the last minute are swept out.
+//! for each key (a caller uid, a mailbox), with one limit for mailboxes and
+//! one for callers. The table stays bounded: each key keeps at most its
+//! limit's times, a key is only added while every other key of the same
+//! event is under its limit (so a caller at its limit adds no mailboxes),
+//! and keys with no event in the last minute are swept out. A kind of key
+//! whose limit is 0 is neither limited nor recorded.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -19,26 +21,33 @@ pub enum RateKey {
     Mailbox(String),
 }
 
-/// Events per key in the last [`WINDOW`], against one limit.
+/// Events per key in the last [`WINDOW`], against the limit of its kind.
 #[derive(Debug)]
 pub struct RateTable {
-    /// 0: unlimited, nothing recorded.
-    limit: u32,
+    /// Per mailbox; 0: unlimited, nothing recorded.
+    per_mailbox: u32,
+    /// Per caller uid; 0: unlimited, nothing recorded.
+    per_caller: u32,
     events: HashMap<RateKey, VecDeque<Instant>>,
     last_sweep: Option<Instant>,
 }
 
 impl RateTable {
-    pub fn new(limit: u32) -> RateTable {
+    pub fn new(per_mailbox: u32, per_caller: u32) -> RateTable {
         RateTable {
-            limit,
+            per_mailbox,
+            per_caller,
             events: HashMap::new(),
             last_sweep: None,
         }
     }
 
-    pub fn limit(&self) -> u32 {
-        self.limit
+    /// The limit `key` is counted against (0: none).
+    pub fn limit_of(&self, key: &RateKey) -> u32 {
+        match key {
+            RateKey::Mailbox(_) => self.per_mailbox,
+            RateKey::Caller(_) => self.per_caller,
+        }
     }
 
     /// Counts one event at `now` for every key in `keys`, unless one of
@@ -49,20 +58,23 @@ impl RateTable {
     ///
     /// The first key at its limit.
     pub fn take<'k>(&mut self, keys: &'k [RateKey], now: Instant) -> Result<(), &'k RateKey> {
-        if self.limit == 0 {
+        if self.per_mailbox == 0 && self.per_caller == 0 {
             return Ok(());
         }
         self.sweep(now);
         for key in keys {
+            let limit = self.limit_of(key);
             if let Some(times) = self.events.get_mut(key) {
                 forget_before(times, now);
-                if times.len() >= self.limit as usize {
+                if limit != 0 && times.len() >= limit as usize {
                     return Err(key);
                 }
             }
         }
         for key in keys {
-            self.events.entry(key.clone()).or_default().push_back(now);
+            if self.limit_of(key) != 0 {
+                self.events.entry(key.clone()).or_default().push_back(now);
+            }
         }
         Ok(())
     }
@@ -110,7 +122,7 @@ mod tests {
 
     #[test]
     fn each_key_is_limited_and_a_refusal_counts_nothing() {
-        let mut table = RateTable::new(3);
+        let mut table = RateTable::new(3, 3);
         let t0 = Instant::now();
         let a = keys(1000, "a@example.com");
         for _ in 0..3 {
@@ -130,7 +142,7 @@ mod tests {
 
     #[test]
     fn the_window_slides() {
-        let mut table = RateTable::new(2);
+        let mut table = RateTable::new(2, 2);
         let t0 = Instant::now();
         let a = keys(1000, "a@example.com");
         assert!(table.take(&a, t0).is_ok());
@@ -143,7 +155,7 @@ mod tests {
 
     #[test]
     fn idle_keys_are_swept_and_a_key_holds_at_most_limit_times() {
-        let mut table = RateTable::new(5);
+        let mut table = RateTable::new(5, 5);
         let t0 = Instant::now();
         for i in 0..100 {
             let _ = table.take(&keys(i, &format!("box{i}@example.com")), t0);
@@ -160,7 +172,7 @@ mod tests {
 
     #[test]
     fn a_caller_at_its_limit_adds_no_mailboxes() {
-        let mut table = RateTable::new(2);
+        let mut table = RateTable::new(2, 2);
         let t0 = Instant::now();
         for i in 0..1000 {
             let _ = table.take(&keys(1000, &format!("box{i}@example.com")), t0);
@@ -170,11 +182,39 @@ mod tests {
 
     #[test]
     fn zero_is_unlimited_and_records_nothing() {
-        let mut table = RateTable::new(0);
+        let mut table = RateTable::new(0, 0);
         let t0 = Instant::now();
         for _ in 0..1000 {
             assert!(table.take(&keys(1, "a@example.com"), t0).is_ok());
         }
         assert!(table.is_empty());
+    }
+
+    #[test]
+    fn each_kind_of_key_has_its_own_limit_and_zero_records_none_of_it() {
+        let t0 = Instant::now();
+        // Mailboxes limited, callers not: one caller changes many mailboxes.
+        let mut table = RateTable::new(2, 0);
+        for i in 0..1000 {
+            assert!(table
+                .take(&keys(1000, &format!("box{i}@example.com")), t0)
+                .is_ok());
+        }
+        assert!(!table.events.contains_key(&RateKey::Caller(1000)));
+        assert!(table.take(&keys(1000, "box1@example.com"), t0).is_ok());
+        assert_eq!(
+            table.take(&keys(1000, "box1@example.com"), t0),
+            Err(&RateKey::Mailbox("box1@example.com".into()))
+        );
+        // Callers limited, mailboxes not.
+        let mut table = RateTable::new(0, 3);
+        for _ in 0..3 {
+            assert!(table.take(&keys(7, "a@example.com"), t0).is_ok());
+        }
+        assert_eq!(
+            table.take(&keys(7, "a@example.com"), t0),
+            Err(&RateKey::Caller(7))
+        );
+        assert_eq!(table.len(), 1);
     }
 }

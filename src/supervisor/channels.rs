@@ -58,7 +58,7 @@ pub fn serve(
                         read_reply(read)
                     }
                     other => {
-                        tracing::warn!(user, request = ?other, "worker asked for a file outside the allow-list");
+                        tracing::warn!(user, request = %other.describe(), "worker asked for a file outside the allow-list");
                         read_reply(Err(std::io::Error::other("not allowed")))
                     }
                 }

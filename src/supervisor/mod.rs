@@ -152,7 +152,7 @@ async fn supervise(
                                 child.wait().await
                             }
                         };
-                        tracing::info!(user, pid, status = ?status.as_ref().ok(), "worker stopped");
+                        tracing::info!(user, pid, status = %ended(&status), "worker stopped");
                         channels.abort();
                         return;
                     }
@@ -160,10 +160,10 @@ async fn supervise(
                 channels.abort();
                 drop(started.lifeline);
                 if !account.restart {
-                    tracing::warn!(user, pid, status = ?status.as_ref().ok(), "worker exited");
+                    tracing::warn!(user, pid, status = %ended(&status), "worker exited");
                     return;
                 }
-                tracing::warn!(user, pid, status = ?status.as_ref().ok(), "worker exited; restarting it");
+                tracing::warn!(user, pid, status = %ended(&status), "worker exited; restarting it");
             }
             Err(e) => {
                 tracing::error!(user, error = %e, "cannot start the worker");
@@ -197,6 +197,15 @@ async fn send_settings(user: &str, pipe: &mut tokio::net::unix::pipe::Sender, tu
 }
 
 /// Asks a worker to drain and exit.
+/// How a worker ended, in words for the log: "exit status: 0",
+/// "signal: 9 (SIGKILL)".
+fn ended(status: &std::io::Result<std::process::ExitStatus>) -> String {
+    match status {
+        Ok(status) => status.to_string(),
+        Err(e) => format!("unknown ({e})"),
+    }
+}
+
 fn terminate(child: &tokio::process::Child) {
     if let Some(pid) = child
         .id()

@@ -45,14 +45,17 @@ impl PrivateWorker {
             .read("etc/group")
             .map_err(|e| Error::storage("read", root.join("etc/group"), e))?
             .unwrap_or_default();
-        let spec = WorkerSpec::new(
-            &locator,
-            root,
-            group_gid(&etc_group, "mail"),
-            Vec::new(),
-            after_change.is_some(),
-            audit.is_some(),
-        );
+        let spec = WorkerSpec {
+            log_level: "warn",
+            ..WorkerSpec::new(
+                &locator,
+                root,
+                group_gid(&etc_group, "mail"),
+                Vec::new(),
+                after_change.is_some(),
+                audit.is_some(),
+            )
+        };
         let supervised = Supervised {
             spec,
             locator,

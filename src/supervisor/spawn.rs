@@ -42,6 +42,10 @@ pub struct WorkerSpec {
     pub after_change: bool,
     /// Whether the worker sends audit lines (the supervisor writes them).
     pub audit: bool,
+    /// The worker's log level when `LIVEAPID_LOG` does not set one: `info`
+    /// for a served account, `warn` for a one-command worker, whose start
+    /// and stop lines would only stand around the command's own output.
+    pub log_level: &'static str,
 }
 
 impl WorkerSpec {
@@ -68,6 +72,7 @@ impl WorkerSpec {
             server_args,
             after_change,
             audit,
+            log_level: "info",
         }
     }
 }
@@ -159,7 +164,10 @@ pub fn start(spec: &WorkerSpec, listener: &UnixListener) -> Result<Started> {
         .args(spec.after_change.then_some("--after-change-via-supervisor"))
         .args(spec.audit.then_some("--audit-via-supervisor"))
         .env_clear()
-        .envs(std::env::var_os("LIVEAPID_LOG").map(|v| ("LIVEAPID_LOG", v)))
+        .env(
+            "LIVEAPID_LOG",
+            std::env::var_os("LIVEAPID_LOG").unwrap_or_else(|| spec.log_level.into()),
+        )
         .current_dir("/")
         .stdin(Stdio::null());
     // SAFETY: the closure runs in the forked child before exec and only

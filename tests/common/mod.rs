@@ -3,6 +3,7 @@
 //! and a raw LiveAPI client.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod demo;
 #[macro_use]
 pub mod host;
 pub mod https;

@@ -136,7 +136,7 @@ Cpanel::LiveAPI::Template - Template Toolkit execute() over a Cpanel::LiveAPI co
 
  my $cpliveapi = Cpanel::LiveAPI->new();
  my $tt        = Template->new();
- $tt->process( 'change.tt', { %{ Cpanel::LiveAPI::Template->vars($cpliveapi) }, user => 'user' } )
+ $tt->process( 'change.tt', { %{ Cpanel::LiveAPI::Template->vars($cpliveapi) }, user => 'user', pw => '12345luggage' } )
      or die $tt->error;
 
  # change.tt

@@ -1,6 +1,12 @@
 //! The scratch account of `liveapid demo`: a cPanel user `demo` with the
 //! main domain `example.com` and the mailbox `user@example.com`, laid out
-//! like a real host under one directory. No root, no system changes.
+//! like a real host under one directory, and the five ways cPanel documents
+//! to call `Email::passwd_pop`, written out to run against it
+//! ([`instructions`]). No root, no system changes.
+
+mod instructions;
+
+pub use instructions::{instructions, Https, Places};
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -17,6 +23,13 @@ pub const USER: &str = "demo";
 pub const DOMAIN: &str = "example.com";
 /// Its one mailbox's localpart.
 pub const MAILBOX: &str = "user";
+/// The password of cPanel's own examples (strength 63), the mailbox's
+/// password from the start. The demo's minimum strength accepts it
+/// ([`MIN_STRENGTH`]); a default server (65) refuses it as too weak.
+pub const PASSWORD: &str = "12345luggage";
+/// The demo's `minpwstrength`: low enough for [`PASSWORD`], so that the
+/// documentation's lines work as written.
+pub const MIN_STRENGTH: u32 = 60;
 
 /// Where a scratch account was laid out.
 #[derive(Debug, Clone)]
@@ -25,6 +38,8 @@ pub struct DemoAccount {
     pub root: PathBuf,
     /// The account's home: holds `etc/example.com/{passwd,shadow,quota}`.
     pub home: PathBuf,
+    /// The `uapi` command for this account (`bin/uapi`, see [`write_uapi`]).
+    pub bin: PathBuf,
 }
 
 impl DemoAccount {
@@ -34,9 +49,10 @@ impl DemoAccount {
     }
 }
 
-/// Lays out the account under `dir` (which may exist): the cPanel user file
-/// and an empty home. The mailbox comes from [`add_mailbox`], through the
-/// same `add_pop` a script would call.
+/// Lays out the account under `dir` (which may exist): the cPanel user file,
+/// a `cpanel.config` with the demo's minimum strength, an empty home, and
+/// `bin/uapi`. The mailbox comes from [`add_mailbox`], through the same
+/// `add_pop` a script would call.
 ///
 /// # Errors
 ///
@@ -44,7 +60,8 @@ impl DemoAccount {
 pub fn create(dir: &Path) -> Result<DemoAccount> {
     let root = dir.join("root");
     let home = dir.join("home").join(USER);
-    for d in [root.join("var/cpanel/users"), home.clone()] {
+    let bin = dir.join("bin");
+    for d in [root.join("var/cpanel/users"), home.clone(), bin.clone()] {
         fs::create_dir_all(&d).map_err(|e| Error::storage("create", &d, e))?;
     }
     write(
@@ -52,34 +69,43 @@ pub fn create(dir: &Path) -> Result<DemoAccount> {
         format!("USER={USER}\nDNS={DOMAIN}\nFEATURELIST=default\n"),
         0o644,
     )?;
-    Ok(DemoAccount { root, home })
+    write(
+        &root.join("var/cpanel/cpanel.config"),
+        format!("minpwstrength={MIN_STRENGTH}\n"),
+        0o644,
+    )?;
+    let account = DemoAccount { root, home, bin };
+    write_uapi(&account)?;
+    Ok(account)
 }
 
-/// Creates `user@example.com` with a random password nobody knows: the point
-/// of the demo is to set one. A mailbox left by an earlier demo in the same
-/// directory is kept as it is.
+/// `bin/uapi`: cPanel's `uapi` command for the demo account, so that the
+/// documentation's line runs as written: this very binary's `liveapid
+/// uapi`, pointed at the demo's root and home (nothing else to build).
+fn write_uapi(account: &DemoAccount) -> Result<()> {
+    let exe = std::env::current_exe().map_err(|e| Error::storage("find", "liveapid", e))?;
+    let script = format!(
+        "#!/bin/sh\n# cPanel's uapi command for the liveapid demo account.\nexec {} uapi --root {} --home {} \"$@\"\n",
+        instructions::shell_word(&exe),
+        instructions::shell_word(&account.root),
+        instructions::shell_word(&account.home),
+    );
+    write(&account.bin.join("uapi"), script, 0o755)
+}
+
+/// Creates `user@example.com` with the password of cPanel's examples,
+/// [`PASSWORD`], which every printed way sets again (and the session login
+/// uses). A mailbox left by an earlier demo in the same directory is kept
+/// as it is.
 ///
 /// # Errors
 ///
-/// When the random source fails or `add_pop` refuses.
+/// When `add_pop` refuses.
 pub async fn add_mailbox(state: &AccountState) -> Result<()> {
-    let mut secret = [0u8; 24];
-    getrandom::fill(&mut secret).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
-    // 32 characters of the crypt alphabet: strength 100.
-    let password: String = secret
-        .iter()
-        .chain(&secret[..8])
-        .map(|b| {
-            char::from(
-                b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                    [usize::from(b & 63)],
-            )
-        })
-        .collect();
     let args = Args::from_pairs([
         ("email", MAILBOX),
         ("domain", DOMAIN),
-        ("password", password.as_str()),
+        ("password", PASSWORD),
     ]);
     match EmailFunction::AddPop.apply(state, &args).await {
         Ok(_) | Err(Error::MailboxExists(_)) => Ok(()),
@@ -116,5 +142,7 @@ mod tests {
         let shadow = fs::read_to_string(demo.mail_etc().join("shadow")).unwrap();
         assert!(shadow.starts_with("user:$6$"), "{shadow}");
         assert!(demo.home.join("mail/example.com/user/cur").is_dir());
+        let uapi = fs::read_to_string(demo.bin.join("uapi")).unwrap();
+        assert!(uapi.contains(" uapi --root "), "{uapi}");
     }
 }
