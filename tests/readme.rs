@@ -64,10 +64,20 @@ fn the_first_set_up_command_starts_the_demo_in_a_fresh_clone() {
         .expect("git runs");
     assert!(status.success(), "git clone");
     // Its own process group, so that Ctrl-C reaches cargo and the demo alike.
+    // A newcomer's shell: none of the variables `cargo test` sets for its
+    // tests (they would make cargo rebuild dependencies whose build scripts
+    // watch them).
     let mut child = Command::new("bash")
         .arg("-c")
         .arg(&commands[0])
         .current_dir(clone.path().join("liveapid"))
+        .env_clear()
+        .envs(std::env::vars_os().filter(|(k, _)| {
+            let k = k.to_string_lossy();
+            ["PATH", "HOME", "USER", "LANG", "TMPDIR", "TERM"].contains(&k.as_ref())
+                || k.starts_with("RUSTUP_")
+                || k == "CARGO_HOME"
+        }))
         .env("CARGO_TARGET_DIR", target_dir())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
