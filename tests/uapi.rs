@@ -466,6 +466,9 @@ mod as_root {
         ]);
         assert_eq!(code, 0, "{stderr}");
         assert!(stdout.contains("status: 1"), "{stdout}");
+        // Only the answer: no log line of the one-command worker around it.
+        assert_eq!(stderr, "", "uapi as root prints nothing but the answer");
+        assert!(stdout.starts_with("---\napiversion: 3\n"), "{stdout}");
         let meta = std::fs::metadata(host.shadow_path(user)).unwrap();
         assert_eq!(meta.uid(), user.uid, "the shadow file stays the account's");
         assert!(libxcrypt_verifies(

@@ -13,7 +13,9 @@ use warnings;
 use JSON::PP ();
 use Cpanel::LiveAPI ();
 
-# The new password: the first argument, else the seed's '12345luggage'. One
+# The new password: the first argument, else the seed's '12345luggage' (it
+# rates 63: `liveapid demo` accepts it, a server with cPanel's default minimum
+# strength of 65 refuses it as too weak, so give a stronger one there). One
 # given on the command line is visible to other users in `ps`; use that only
 # on a test machine. It is passed on as it is: bytes (UTF-8 from a UTF-8
 # terminal) are sent unchanged.

@@ -7,8 +7,11 @@
  *
  *   CPANEL_PHPCONNECT_SOCKET=/path/to/live.sock php passwd_pop.live.php [new-password]
  *
- * The password defaults to '12345luggage'. One given on the command line is
- * visible to other users in `ps`; use that only on a test machine.
+ * The password defaults to '12345luggage', the one of cPanel's examples: it
+ * rates 63, so `liveapid demo` accepts it but a server with cPanel's default
+ * minimum strength (65) refuses it as too weak; give a stronger one there.
+ * One given on the command line is visible to other users in `ps`; use that
+ * only on a test machine.
  *
  * Prints the result with print_r, then as one line of JSON. Exit status:
  * 0 if the password was changed, 1 if cPanel refused, 2 on a LiveAPI error.
