@@ -5,6 +5,7 @@
 
 #[macro_use]
 pub mod host;
+pub mod dovecot;
 pub mod https;
 
 use std::io::{Read, Write};
