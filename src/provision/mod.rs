@@ -123,13 +123,12 @@ pub fn add(root: &Path, user: &str, domains: &[String]) -> Result<Added> {
 pub fn remove(root: &Path, user: &str, delete_mail: bool) -> Result<Removed> {
     eligibility::require_root("remove")?;
     eligibility::check_user_name(user)?;
-    let users = UsersDir::open_locked(root)?;
-    let Some((text, _)) = users.read(user)? else {
-        return Err(Error::NoSuchAccount {
-            user: user.to_owned(),
-            path: users.path(user),
-        });
+    let no_such_account = || Error::NoSuchAccount {
+        user: user.to_owned(),
+        path: UsersDir::path_under(root, user),
     };
+    let users = UsersDir::open_existing_locked(root)?.ok_or_else(no_such_account)?;
+    let (text, _) = users.read(user)?.ok_or_else(no_such_account)?;
     let mut deleted = Vec::new();
     if delete_mail {
         let domains: Vec<String> = CpUserFile::parse(&text)

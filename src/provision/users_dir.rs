@@ -42,9 +42,31 @@ impl UsersDir {
             .mode(0o711)
             .create(&path)
             .map_err(|e| Error::storage("create", &path, e))?;
-        let dir = ConfinedDir::open_home(&path)?;
+        UsersDir::locked(ConfinedDir::open_home(&path)?)
+    }
+
+    /// Opens `<root>/var/cpanel/users` and takes its lock; `None` when
+    /// there is no such directory (then there is no account either).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`], [`Error::LockTimeout`].
+    pub fn open_existing_locked(root: &Path) -> Result<Option<UsersDir>> {
+        let path = root.join(USERS);
+        if !path.exists() {
+            return Ok(None);
+        }
+        UsersDir::locked(ConfinedDir::open_home(&path)?).map(Some)
+    }
+
+    fn locked(dir: ConfinedDir) -> Result<UsersDir> {
         let lock = lock::lock_all(&dir, &[LOCK], LOCK_TIMEOUT)?;
         Ok(UsersDir { dir, _lock: lock })
+    }
+
+    /// `user`'s file under `root`, for messages when there is no directory.
+    pub fn path_under(root: &Path, user: &str) -> PathBuf {
+        root.join(USERS).join(user)
     }
 
     /// The account file of `user`, for messages.
