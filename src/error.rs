@@ -174,6 +174,30 @@ pub enum Error {
     /// outside touched.
     #[error("The system refused to use “{}”: it leads outside the account's home directory.", .0.display())]
     OutsideHome(PathBuf),
+
+    // ---- `liveapid account add` / `remove`: refusals of the command ----
+    #[error("liveapid account {0} needs root: it writes the host's account files and gives files to the account")]
+    NeedsRoot(&'static str),
+
+    #[error("“{}” is not a system user (no line in {}); make the user first, e.g. useradd -m {}", shown(.user), path.display(), shown(.user))]
+    NotASystemUser { user: String, path: PathBuf },
+
+    #[error("“{user}” has uid {uid}: root and system accounts cannot be cPanel accounts (uids {min} to {max} only)")]
+    SystemAccount {
+        user: String,
+        uid: u32,
+        min: u32,
+        max: u32,
+    },
+
+    #[error("the domain “{domain}” already belongs to the account “{owner}”")]
+    DomainTaken { domain: String, owner: String },
+
+    #[error("the account “{0}” already exists and already has every domain given")]
+    AccountHasDomains(String),
+
+    #[error("there is no account “{}” ({} does not exist)", shown(.user), path.display())]
+    NoSuchAccount { user: String, path: PathBuf },
 }
 
 /// `pub type Result` as in bat: the crate's errors, nothing else.
@@ -235,6 +259,12 @@ impl Error {
                 | Error::PasswordTooLong { .. }
                 | Error::HashingBusy
                 | Error::RateLimited { .. }
+                | Error::NeedsRoot(_)
+                | Error::NotASystemUser { .. }
+                | Error::SystemAccount { .. }
+                | Error::DomainTaken { .. }
+                | Error::AccountHasDomains(_)
+                | Error::NoSuchAccount { .. }
         )
     }
 
@@ -463,6 +493,26 @@ mod tests {
                 limit: 1,
                 whom: s(),
             },
+            Error::NeedsRoot("add"),
+            Error::NotASystemUser {
+                user: s(),
+                path: path(),
+            },
+            Error::SystemAccount {
+                user: s(),
+                uid: 1,
+                min: 1000,
+                max: 60000,
+            },
+            Error::DomainTaken {
+                domain: s(),
+                owner: s(),
+            },
+            Error::AccountHasDomains(s()),
+            Error::NoSuchAccount {
+                user: s(),
+                path: path(),
+            },
         ];
         for e in &all {
             let (input, security) = match e {
@@ -511,7 +561,13 @@ mod tests {
                 | Error::InvalidTokenName(_)
                 | Error::TokenNameTaken(_)
                 | Error::NoSuchToken(_)
-                | Error::NotPermittedInWebmail { .. } => (true, false),
+                | Error::NotPermittedInWebmail { .. }
+                | Error::NeedsRoot(_)
+                | Error::NotASystemUser { .. }
+                | Error::SystemAccount { .. }
+                | Error::DomainTaken { .. }
+                | Error::AccountHasDomains(_)
+                | Error::NoSuchAccount { .. } => (true, false),
             };
             assert_eq!(e.is_input_error(), input, "is_input_error of {e:?}");
             assert_eq!(
@@ -520,7 +576,7 @@ mod tests {
                 "is_security_refusal of {e:?}"
             );
         }
-        assert_eq!(all.len(), 46, "one of each variant");
+        assert_eq!(all.len(), 52, "one of each variant");
     }
 
     #[test]

@@ -22,7 +22,8 @@
 //!   module, whose table in `src/api/email/mod.rs` is the only list of its
 //!   functions: adding one is a new file there plus one line in that table.
 //!   Nothing in `api` knows `engine` or `dispatch` (`tests/layering.rs`).
-//! - [`account`]: the cPanel account: user, home, domains, settings.
+//! - [`account`]: the cPanel account: user, home, domains, settings;
+//!   [`provision`]: `liveapid account add`/`remove`, which make and undo one.
 //! - [`email`]: the pure rules: addresses, strength, hashes, line formats,
 //!   and the mailbox operations on a domain's files.
 //! - [`home`]: every byte under the account's home, confined beneath a
@@ -64,6 +65,7 @@ pub mod logging;
 pub mod off_reactor;
 pub mod privilege;
 pub mod protocol;
+pub mod provision;
 pub mod reload;
 pub mod server;
 pub mod service;

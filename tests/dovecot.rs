@@ -7,16 +7,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use common::dovecot::{Dovecot, RELOAD_WINDOW};
+use common::host::Host;
 use common::{Daemon, ScratchAccount, OLD_PASSWORD};
-
-/// Dovecot's passwd-file reader notices a change within about a second.
-const RELOAD_WINDOW: Duration = Duration::from_millis(1100);
 
 fn is_root() -> bool {
     // SAFETY: geteuid cannot fail and touches no memory of ours.
@@ -65,161 +62,32 @@ function auth_passdb_lookup(req)
 end
 "#;
 
-/// A private Dovecot on a free loopback port, stopped when dropped.
-struct Dovecot {
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl Dovecot {
-    fn start(account: &ScratchAccount, passdb: Passdb) -> Dovecot {
-        let dir = tempfile::Builder::new()
-            .prefix("liveapid-dovecot-")
-            .tempdir()
-            .unwrap();
-        let t = dir.path().to_owned();
-        for sub in ["run", "state", "mail"] {
-            std::fs::create_dir_all(t.join(sub)).unwrap();
-        }
+/// A private Dovecot reading `account`'s files the way `passdb` says, its
+/// mail services running as `nobody`.
+fn start_dovecot(account: &ScratchAccount, passdb: Passdb) -> Dovecot {
+    let home = account.home().display().to_string();
+    Dovecot::start(|dir| {
         let (cache, passdb) = match passdb {
             Passdb::PasswdFile => (
                 "auth_cache_size = 0\n".to_owned(),
-                format!("driver = passwd-file\n  args = scheme=CRYPT username_format=%n {}/etc/%d/shadow", account.home().display()),
+                format!("driver = passwd-file\n  args = scheme=CRYPT username_format=%n {home}/etc/%d/shadow"),
             ),
             Passdb::CachedLookup => {
-                let script = t.join("passdb.lua");
-                std::fs::write(&script, LUA_PASSDB.replace("HOME_PLACEHOLDER", &account.home().display().to_string())).unwrap();
+                let script = dir.join("passdb.lua");
+                std::fs::write(&script, LUA_PASSDB.replace("HOME_PLACEHOLDER", &home)).unwrap();
                 (
                     "auth_cache_size = 1M\nauth_cache_ttl = 1 hour\nauth_cache_negative_ttl = 0\n".to_owned(),
                     format!("driver = lua\n  args = file={} blocking=yes cache_key=%u", script.display()),
                 )
             }
         };
-        let conf = |port: u16| {
-            format!(
-                "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {t}/run\nstate_dir = {t}/state\n\
-                 instance_name = liveapid-test-{port}\nlog_path = {t}/dovecot.log\ninfo_log_path = {t}/dovecot-info.log\n\
-                 ssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n{cache}\
-                 auth_failure_delay = 0\nfirst_valid_uid = 65534\nlast_valid_uid = 65534\nmail_location = maildir:~/Maildir\n\
-                 service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
-                 passdb {{\n  {passdb}\n}}\n\
-                 userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home={t}/mail/%d/%n\n}}\n",
-                t = t.display(),
-            )
-        };
-        // A port found free may be taken by the time Dovecot binds it (other
-        // tests run in parallel): try a few.
-        let mut dovecot = Dovecot { dir, port: 0 };
-        for _attempt in 0..3 {
-            dovecot.port = free_port();
-            std::fs::write(dovecot.conf(), conf(dovecot.port)).unwrap();
-            let status = Command::new("dovecot")
-                .arg("-c")
-                .arg(dovecot.conf())
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .expect("dovecot is installed (apt-get install dovecot-core dovecot-imapd)");
-            if status.success() && dovecot.wait_listening(Duration::from_secs(10)) {
-                return dovecot;
-            }
-            dovecot.stop();
-        }
-        panic!("dovecot did not start: {}", dovecot.log());
-    }
-
-    fn wait_listening(&self, limit: Duration) -> bool {
-        let deadline = Instant::now() + limit;
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if Instant::now() > deadline {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        true
-    }
-
-    /// Stops this Dovecot and waits until its master is gone.
-    fn stop(&self) {
-        let _ = Command::new("doveadm")
-            .arg("-c")
-            .arg(self.conf())
-            .arg("stop")
-            .stderr(Stdio::null())
-            .status();
-        let pid_file = self.dir.path().join("run/master.pid");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while pid_file.exists() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn conf(&self) -> PathBuf {
-        self.dir.path().join("dovecot.conf")
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
-    }
-
-    /// `doveadm auth test`: true on "auth succeeded", false on "auth failed".
-    fn auth(&self, user: &str, password: &str) -> bool {
-        let out = Command::new("doveadm")
-            .arg("-c")
-            .arg(self.conf())
-            .args(["auth", "test", user, password])
-            .output()
-            .unwrap();
-        match out.status.code() {
-            Some(0) => true,
-            Some(77) => false,
-            other => panic!(
-                "doveadm auth test: {other:?} {}",
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        }
-    }
-
-    /// An IMAP LOGIN on the private port.
-    fn imap_login(&self, user: &str, password: &str) -> bool {
-        let stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        assert!(line.starts_with("* OK"), "{line}");
-        let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
-        write!(&stream, "a1 LOGIN {} {}\r\n", quote(user), quote(password)).unwrap();
-        loop {
-            line.clear();
-            reader.read_line(&mut line).unwrap();
-            if let Some(rest) = line.strip_prefix("a1 ") {
-                let _ = write!(&stream, "a2 LOGOUT\r\n");
-                return rest.starts_with("OK");
-            }
-        }
-    }
-
-    fn flush_cache_command(&self) -> String {
-        format!("doveadm -c {} auth cache flush %u", self.conf().display())
-    }
-}
-
-impl Drop for Dovecot {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+        format!(
+            "{cache}first_valid_uid = 65534\nlast_valid_uid = 65534\nmail_location = maildir:~/Maildir\n\
+             passdb {{\n  {passdb}\n}}\n\
+             userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home={}/mail/%d/%n\n}}\n",
+            dir.display()
+        )
+    })
 }
 
 /// A scratch account Dovecot's `dovecot` user can read.
@@ -259,7 +127,7 @@ fn change_password(shim: Shim, socket: &Path, email: &str, password: &str) {
 fn dovecot_accepts_the_new_password_and_refuses_the_old_through_both_shims() {
     require_root!();
     let account = readable_account();
-    let dovecot = Dovecot::start(&account, Passdb::PasswdFile);
+    let dovecot = start_dovecot(&account, Passdb::PasswdFile);
     let daemon = Daemon::serve(&account, &[]);
     assert!(
         dovecot.auth("user@example.com", OLD_PASSWORD),
@@ -301,7 +169,7 @@ fn dovecot_accepts_the_new_password_and_refuses_the_old_through_both_shims() {
 fn two_changes_within_one_second_end_on_the_second_password() {
     require_root!();
     let account = readable_account();
-    let dovecot = Dovecot::start(&account, Passdb::PasswdFile);
+    let dovecot = start_dovecot(&account, Passdb::PasswdFile);
     let daemon = Daemon::serve(&account, &[]);
     // Start just after a second boundary, so all steps share one second.
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
@@ -353,7 +221,7 @@ fn a_suspended_mailbox_stays_refused_after_a_password_change() {
         .shadow("example.com")
         .replacen("alice:$6$", "alice:!!$6$", 1);
     std::fs::write(&shadow, text).unwrap();
-    let dovecot = Dovecot::start(&account, Passdb::PasswdFile);
+    let dovecot = start_dovecot(&account, Passdb::PasswdFile);
     let daemon = Daemon::serve(&account, &[]);
     assert!(!dovecot.auth("alice@example.com", OLD_PASSWORD));
     change_password(Shim::Php, &daemon.socket, "alice", "Suspended-New-Pass-3");
@@ -375,7 +243,7 @@ fn a_suspended_mailbox_stays_refused_after_a_password_change() {
 fn with_the_auth_cache_on_the_after_change_flush_retires_the_old_password() {
     require_root!();
     let account = readable_account();
-    let dovecot = Dovecot::start(&account, Passdb::CachedLookup);
+    let dovecot = start_dovecot(&account, Passdb::CachedLookup);
 
     // Without the action the cache keeps the old password alive.
     let plain_socket = account.dir.path().join("plain.sock");
@@ -507,7 +375,7 @@ fn shim_call(shim: Shim, socket: &Path, func: &str, args: serde_json::Value) -> 
 fn a_mailbox_lifecycle_through_both_shims_as_dovecot_sees_it() {
     require_root!();
     let account = readable_account();
-    let dovecot = Dovecot::start(&account, Passdb::PasswdFile);
+    let dovecot = start_dovecot(&account, Passdb::PasswdFile);
     let daemon = Daemon::serve(&account, &[]);
     let s = &daemon.socket;
     let ok = |r: serde_json::Value| {
@@ -630,7 +498,7 @@ fn a_mailbox_lifecycle_through_both_shims_as_dovecot_sees_it() {
 fn dovecot_accepts_a_password_changed_over_https_by_the_roundcube_request() {
     require_root!();
     let account = readable_account();
-    let dovecot = Dovecot::start(&account, Passdb::PasswdFile);
+    let dovecot = start_dovecot(&account, Passdb::PasswdFile);
     let daemon = Daemon::serve(&account, &["--https", "127.0.0.1:0"]);
     let port = common::https::port_in_log(|| daemon.output());
     let new = "Https-Changed-Pass-3";
@@ -650,4 +518,76 @@ fn dovecot_accepts_a_password_changed_over_https_by_the_roundcube_request() {
     assert!(dovecot.auth("user@example.com", new), "{}", dovecot.log());
     assert!(!dovecot.auth("user@example.com", OLD_PASSWORD));
     assert!(dovecot.imap_login("user@example.com", new));
+}
+
+/// The README's recipe, copied as a reader copies it (only `/home/bob`
+/// replaced), serving two real accounts laid out as cPanel lays them out:
+/// homes 0711, `~/etc` and `~/etc/<domain>` 0750 and the files 0640, all
+/// owner:mail. Dovecot's auth process runs as `dovecot`, which is not in
+/// group `mail`, so it reads these files only through the recipe's
+/// `extra_groups = mail`.
+#[test]
+fn the_readme_recipe_serves_two_accounts_laid_out_as_cpanel_has_them() {
+    require_root!();
+    let host = Host::with_domains(&[("ra", "example.com"), ("rb", "example.org,example.net")]);
+    let mail = common::host::group_gid("mail");
+    for (user, domain) in host.users.iter().zip(["example.com", "example.org"]) {
+        let home = host.home(user);
+        let etc = home.join("etc");
+        // The layout this test is about; without it the recipe's group would not matter.
+        assert_eq!(mode_and_owner(&home).0, 0o711);
+        assert_eq!(mode_and_owner(&etc), (0o750, user.uid, mail));
+        assert_eq!(mode_and_owner(&etc.join(domain)), (0o750, user.uid, mail));
+        assert_eq!(
+            mode_and_owner(&etc.join(domain).join("shadow")),
+            (0o640, user.uid, mail)
+        );
+    }
+    let homes: Vec<_> = host.users.iter().map(|u| host.home(u)).collect();
+    let dovecot = Dovecot::with_readme_recipe(&homes);
+    let _supervisor = host.serve();
+    let changes = [
+        (&host.users[0], "user@example.com", "Recipe-First-Acct-41"),
+        (&host.users[1], "alice@example.org", "Recipe-Second-Acct-42"),
+    ];
+    for (user, address, new) in changes {
+        assert!(dovecot.auth(address, OLD_PASSWORD), "{}", dovecot.log());
+        common::Client::connect(&host.socket(user)).email_ok(
+            "passwd_pop",
+            serde_json::json!({"email": address, "password": new}),
+        );
+    }
+    std::thread::sleep(RELOAD_WINDOW);
+    for (_, address, new) in changes {
+        assert!(dovecot.auth(address, new), "{address}: {}", dovecot.log());
+        assert!(!dovecot.auth(address, OLD_PASSWORD), "{address}");
+        // A mail client's login: passdb, userdb and the Maildir as the account.
+        let selected = dovecot.imap_session(address, new, &["SELECT INBOX"]);
+        assert!(
+            selected.as_deref().is_some_and(|s| s.contains("c1 OK")),
+            "{address}: {selected:?} {}",
+            dovecot.log()
+        );
+    }
+    // The second account's other domain, untouched; a domain nobody has, unknown.
+    assert!(dovecot.auth("bob@example.net", OLD_PASSWORD));
+    assert!(!dovecot.auth("user@example.invalid", OLD_PASSWORD));
+    // The recipe's userdb: each mailbox's Maildir in its own account's home.
+    assert_eq!(
+        dovecot.userdb_field("alice@example.org", "home"),
+        Some(
+            homes[1]
+                .join("mail/example.org/alice")
+                .display()
+                .to_string()
+        ),
+        "{}",
+        dovecot.log()
+    );
+}
+
+fn mode_and_owner(path: &Path) -> (u32, u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).unwrap();
+    (meta.mode() & 0o7777, meta.uid(), meta.gid())
 }

@@ -334,6 +334,16 @@ impl Account {
     }
 }
 
+/// The system user `user` of `<root>/etc/passwd`; `None` when it has no line.
+///
+/// # Errors
+///
+/// [`Error::Storage`] when the file exists but cannot be read.
+pub fn system_user(root: &Path, user: &str) -> Result<Option<SystemUser>> {
+    let passwd = root.join("etc/passwd");
+    sysuser::lookup(&passwd, user).map_err(|e| Error::storage("read", &passwd, e))
+}
+
 /// The name of the system user with `uid` in `<root>/etc/passwd`.
 ///
 /// # Errors

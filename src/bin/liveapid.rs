@@ -1,5 +1,6 @@
 //! The `liveapid` command: `serve` an account, run the `demo`, or `run` a
-//! live script against an account; `check-config` the configuration file.
+//! live script against an account; `check-config` the configuration file;
+//! `account add|remove` a system user as an account.
 //! Argument parsing and exit codes live here (with the file's settings as
 //! the flags' defaults: `liveapid/effective.rs`); the work is in the library.
 
@@ -95,6 +96,10 @@ enum Command {
     /// Check the configuration file and print the settings `serve` would
     /// use (flags aside); exits non-zero naming the wrong key and its line.
     CheckConfig,
+    /// Serve an existing system user as a cPanel account (root): write
+    /// ROOT/var/cpanel/users/USER and the mail layout in its home, or undo it.
+    #[command(subcommand)]
+    Account(AccountCommand),
     /// Write the manual pages (liveapid.8, its subcommands', uapi.1) to DIR.
     #[command(hide = true)]
     Man {
@@ -135,6 +140,41 @@ enum Command {
         /// The script, then its arguments.
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         script: Vec<String>,
+    },
+}
+
+/// `liveapid account add|remove` (the work is in `liveapid::provision`).
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Make the system user USER an account with these domains (the first
+    /// is the main domain), or add domains to its account: writes
+    /// ROOT/var/cpanel/users/USER (root:USER 0640), ~/etc/DOMAIN/ with empty
+    /// passwd, shadow and quota (USER:mail, 0750 and 0640) and ~/mail/DOMAIN/
+    /// (0751). Refuses root and system users (uids outside 1000-60000), a
+    /// domain another account has, and paths in the home that lead out.
+    Add {
+        /// The system user (in ROOT/etc/passwd).
+        #[arg(long)]
+        user: String,
+        /// A domain of the account; repeatable, the first is the main domain.
+        #[arg(long = "domain", value_name = "DOMAIN", required = true)]
+        domains: Vec<String>,
+        /// Prefix of the system files (etc/passwd, etc/group, var/cpanel/users).
+        #[arg(long, default_value = "/")]
+        root: PathBuf,
+    },
+    /// Remove the account USER: its ROOT/var/cpanel/users/USER; mail,
+    /// ~/etc and ~/mail stay unless --delete-mail.
+    Remove {
+        /// The account.
+        #[arg(long)]
+        user: String,
+        /// Also delete ~/etc/DOMAIN/ and ~/mail/DOMAIN/ of each of its domains.
+        #[arg(long)]
+        delete_mail: bool,
+        /// Prefix of the system files.
+        #[arg(long, default_value = "/")]
+        root: PathBuf,
     },
 }
 
@@ -291,6 +331,7 @@ fn main() -> ExitCode {
         }
         Command::CheckConfig => return effective::check_config(&parsed),
         Command::Man { dir } => return manual::write_all(&dir),
+        Command::Account(action) => return run_account(action),
         other => other,
     };
     let runtime = match tokio::runtime::Runtime::new() {
@@ -308,6 +349,49 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("liveapid: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `liveapid account add|remove`: what was done on stdout, or one line on
+/// stderr and exit 1.
+fn run_account(action: AccountCommand) -> ExitCode {
+    let outcome = match action {
+        AccountCommand::Add {
+            user,
+            domains,
+            root,
+        } => liveapid::provision::add(&root, &user, &domains).map(|added| {
+            let verb = if added.new_account {
+                "wrote"
+            } else {
+                "added to"
+            };
+            println!(
+                "{verb} {}: {}",
+                added.user_file.display(),
+                added.domains.join(" ")
+            );
+            for path in added.made {
+                println!("made {}", path.display());
+            }
+        }),
+        AccountCommand::Remove {
+            user,
+            delete_mail,
+            root,
+        } => liveapid::provision::remove(&root, &user, delete_mail).map(|removed| {
+            println!("removed {}", removed.user_file.display());
+            for path in removed.deleted {
+                println!("deleted {}", path.display());
+            }
+        }),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("liveapid account: {e}");
             ExitCode::FAILURE
         }
     }
@@ -348,7 +432,9 @@ async fn run(command: Command, serve: Option<effective::Serve>) -> Result<ExitCo
             Ok(ExitCode::SUCCESS)
         }
         Command::Worker(_) => unreachable!("main runs workers before any runtime exists"),
-        Command::CheckConfig | Command::Man { .. } => unreachable!("main answers these itself"),
+        Command::CheckConfig | Command::Man { .. } | Command::Account(_) => {
+            unreachable!("main answers these itself")
+        }
         Command::Demo { dir, socket, https } => run_demo(dir, socket, &https).await,
         Command::Run {
             socket,

@@ -116,6 +116,25 @@ impl StagedFile {
         Ok(())
     }
 
+    /// Puts the new file in place only if no file of its name exists, so
+    /// that a file someone made meanwhile is never replaced: it is linked
+    /// under its name (which appears with its content, owner and mode at
+    /// once, or not at all) and the temp name removed. `Ok(false)` when a
+    /// file of that name existed; it is kept. Call [`ConfinedDir::sync`]
+    /// afterwards, as after [`StagedFile::commit`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] / [`Error::OutsideHome`] naming the file.
+    pub fn commit_if_absent(self) -> Result<bool> {
+        // Dropped uncommitted, the temp name is removed either way.
+        match self.dir.link_new(&self.temp, &self.target) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(self.dir.error("create", &self.target, e)),
+        }
+    }
+
     /// The name of the file this will replace.
     pub fn target(&self) -> &str {
         &self.target
@@ -225,6 +244,36 @@ mod tests {
         staged.commit().unwrap();
         assert_eq!(fs::read(&outside).unwrap(), b"keep");
         assert_eq!(fs::read(home_path.join("shadow")).unwrap(), b"new");
+    }
+
+    #[test]
+    fn commit_if_absent_makes_a_new_file_and_never_replaces_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = ConfinedDir::open_home(dir.path()).unwrap();
+        let owner = NewFileOwner {
+            uid: None,
+            gid: None,
+            mode: 0o640,
+        };
+        let staged = stage(&home, "shadow", b"", None, owner).unwrap();
+        assert!(staged.commit_if_absent().unwrap());
+        let made = fs::metadata(dir.path().join("shadow")).unwrap();
+        assert_eq!((made.len(), made.mode() & 0o7777), (0, 0o640));
+        fs::write(dir.path().join("shadow"), b"kept\n").unwrap();
+        let staged = stage(&home, "shadow", b"", None, owner).unwrap();
+        assert!(!staged.commit_if_absent().unwrap());
+        assert_eq!(fs::read(dir.path().join("shadow")).unwrap(), b"kept\n");
+        // A planted symlink at the name is not followed either.
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path().join("made"), dir.path().join("quota")).unwrap();
+        let staged = stage(&home, "quota", b"", None, owner).unwrap();
+        assert!(!staged.commit_if_absent().unwrap());
+        assert!(!outside.path().join("made").exists());
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "no temp file left"
+        );
     }
 
     #[test]

@@ -283,6 +283,22 @@ impl ConfinedDir {
             .map_err(|e| self.error("replace", to, e))
     }
 
+    /// Gives the file `from` the second name `to`, both in this directory,
+    /// failing if `to` exists (a symlink there included, and not followed):
+    /// `to` appears complete, or not at all.
+    ///
+    /// # Errors
+    ///
+    /// The `io::Error` (`AlreadyExists` when `to` exists), for the caller
+    /// to map with [`ConfinedDir::error`].
+    pub fn link_new(&self, from: &str, to: &str) -> io::Result<()> {
+        for name in [from, to] {
+            check_name(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        }
+        let dir = self.cap_io()?;
+        dir.hard_link(from, dir, to)
+    }
+
     /// Removes the file (or symlink) `name`.
     ///
     /// # Errors

@@ -70,18 +70,40 @@ pub struct Host {
 
 impl Host {
     pub fn new(tags: &[&str]) -> Host {
+        let accounts: Vec<(&str, &str)> = tags
+            .iter()
+            .map(|t| (*t, "example.com,example.net"))
+            .collect();
+        Host::with_domains(&accounts)
+    }
+
+    /// The same, each account `(tag, "domain,domain")` with its own domains.
+    pub fn with_domains(accounts: &[(&str, &str)]) -> Host {
         let dir = tempfile::Builder::new()
             .prefix("lvd-host")
             .tempdir()
             .unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let users: Vec<RealUser> = tags.iter().map(|t| RealUser::new(t)).collect();
+        let users: Vec<RealUser> = accounts.iter().map(|(t, _)| RealUser::new(t)).collect();
         let mut passwd = String::from("root:x:0:0:root:/root:/bin/sh\n");
-        for user in &users {
+        for (user, (_, domains)) in users.iter().zip(accounts) {
             let status = Command::new("perl")
                 .arg(super::repo().join("tests/fixtures/make-account"))
                 .arg(dir.path())
-                .args(["--user", &user.name, "--group", "mail"])
+                .args([
+                    "--user",
+                    &user.name,
+                    "--group",
+                    "mail",
+                    "--domains",
+                    domains,
+                ])
+                .args([
+                    "--uid",
+                    &user.uid.to_string(),
+                    "--gid",
+                    &user.gid.to_string(),
+                ])
                 .env("MAKE_ACCOUNT_PASSWORD", OLD_PASSWORD)
                 .stdout(Stdio::null())
                 .status()
@@ -295,4 +317,17 @@ fn field(status: &str, key: &str) -> Option<Vec<u32>> {
             .filter_map(|n| n.parse().ok())
             .collect(),
     )
+}
+
+/// The gid of group `name` on this machine.
+pub fn group_gid(name: &str) -> u32 {
+    let out = Command::new("getent")
+        .args(["group", name])
+        .output()
+        .unwrap();
+    let line = String::from_utf8_lossy(&out.stdout).into_owned();
+    line.split(':')
+        .nth(2)
+        .and_then(|g| g.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no group {name}"))
 }

@@ -6,6 +6,7 @@
 pub mod demo;
 #[macro_use]
 pub mod host;
+pub mod dovecot;
 pub mod https;
 
 use std::io::{Read, Write};
