@@ -182,7 +182,10 @@ fn a_killed_worker_is_restarted_and_serves_again() {
         .unwrap_or_else(|| panic!("{log}"));
     // In words, not Rust's debug form of an exit status.
     assert!(line.contains("signal: 9 (SIGKILL)"), "{line}");
-    assert!(!log.contains("Some(") && !log.contains("ExitStatus("), "{log}");
+    assert!(
+        !log.contains("Some(") && !log.contains("ExitStatus("),
+        "{log}"
+    );
 }
 
 #[test]

@@ -88,6 +88,23 @@ fn the_package_has_every_file_at_its_place() {
             "{expected} is missing: {files:?}"
         );
     }
+    // Every manual page `liveapid man` writes is shipped.
+    let pages = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .arg("man")
+        .arg(pages.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    for page in std::fs::read_dir(pages.path()).unwrap() {
+        let name = page.unwrap().file_name().to_string_lossy().into_owned();
+        let section = name.rsplit('.').next().unwrap();
+        let shipped = format!("/usr/share/man/man{section}/{name}.gz");
+        assert!(
+            files.contains(&shipped),
+            "{shipped} is not in the package (Cargo.toml's deb assets)"
+        );
+    }
     let field = |name: &str| {
         dpkg_deb(&["-f"], &deb)
             .lines()

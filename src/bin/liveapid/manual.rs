@@ -30,19 +30,34 @@ fn write_pages(dir: &Path) -> std::io::Result<Vec<String>> {
     std::fs::create_dir_all(dir)?;
     let mut names = Vec::new();
     let liveapid = Cli::command();
-    names.push(page(dir, liveapid.clone(), "liveapid", "8")?);
-    for sub in liveapid.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let name = format!("liveapid-{}", sub.get_name());
-        // The page's title and synopsis name the whole command.
-        let sub = sub
-            .clone()
-            .name(name.clone())
-            .bin_name(format!("liveapid {}", sub.get_name()));
-        names.push(page(dir, sub, &name, "8")?);
-    }
+    pages_of(dir, &liveapid, "liveapid", "liveapid", &mut names)?;
     let uapi = liveapid::command_line::cli::Cli::command();
     names.push(page(dir, uapi, "uapi", "1")?);
     Ok(names)
+}
+
+/// The page of `command` (named `name`, run as `bin`), then one page per
+/// subcommand, theirs included (liveapid-account-add(8)).
+fn pages_of(
+    dir: &Path,
+    command: &clap::Command,
+    name: &str,
+    bin: &str,
+    names: &mut Vec<String>,
+) -> std::io::Result<()> {
+    // The page's title and synopsis name the whole command.
+    let this = command
+        .clone()
+        .name(name.to_owned())
+        .bin_name(bin.to_owned())
+        .disable_help_subcommand(true);
+    names.push(page(dir, this, name, "8")?);
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let sub_name = format!("{name}-{}", sub.get_name());
+        let sub_bin = format!("{bin} {}", sub.get_name());
+        pages_of(dir, sub, &sub_name, &sub_bin, names)?;
+    }
+    Ok(())
 }
 
 /// Renders `command` as `dir/NAME.SECTION`; the file's name.
@@ -123,6 +138,21 @@ const RUN_EXAMPLES: &[Example] = &[
     (
         "Run it against a daemon already serving the account:",
         &["liveapid run --socket /run/liveapid/bob.sock passwd_pop.live.pl"],
+    ),
+];
+
+const ACCOUNT_EXAMPLES: &[Example] = &[
+    (
+        "As root, make the system user bob a cPanel account with two domains, then a mailbox, then check it with Dovecot:",
+        &[
+            "liveapid account add --user bob --domain example.com --domain example.net",
+            "uapi --user=bob Email add_pop email=info password=- domain=example.com",
+            "doveadm auth test info@example.com",
+        ],
+    ),
+    (
+        "Undo it, keeping the mail (add --delete-mail to delete it too):",
+        &["liveapid account remove --user bob"],
     ),
 ];
 
@@ -213,6 +243,9 @@ fn extra_sections(name: &str) -> (Vec<Example>, Vec<File>) {
             ],
         ),
         "liveapid-run" => (RUN_EXAMPLES.to_vec(), account.collect()),
+        "liveapid-account" | "liveapid-account-add" | "liveapid-account-remove" => {
+            (ACCOUNT_EXAMPLES.to_vec(), account.collect())
+        }
         "liveapid-check-config" => (CHECK_CONFIG_EXAMPLES.to_vec(), vec![CONFIG_FILE]),
         "uapi" => (UAPI_EXAMPLES.to_vec(), account.collect()),
         _ => (Vec::new(), Vec::new()),
