@@ -13,16 +13,22 @@
 //! is one `write` on a file opened with `O_APPEND`, so lines from several
 //! processes (the workers of a server) never interleave; the file is
 //! created 0600.
+//!
+//! Bounded: refusals past a budget per account (or per source address) and
+//! reason, and any line past `--audit-max-lines-per-minute`, are counted
+//! and summed up in one line instead ([`crate::audit_budget`]). A write
+//! that fails (a full disk) is logged once a minute and never fails the call.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 
+use crate::audit_budget::{AuditBudget, Subject, DEFAULT_MAX_LINES_PER_MINUTE};
 use crate::control::ActionClient;
 use crate::error::{Error, Result};
 
@@ -92,37 +98,129 @@ pub fn named_mailbox(email: Option<&str>, domain: Option<&str>) -> Option<String
     )
 }
 
-/// An open audit log file.
+/// An open audit log file, with its budget (see [`crate::audit_budget`]).
 #[derive(Debug)]
 pub struct AuditLog {
-    file: File,
+    inner: Arc<Inner>,
 }
 
+#[derive(Debug)]
+struct Inner {
+    file: File,
+    budget: Mutex<AuditBudget>,
+    /// When a failed write was last logged: a full disk is logged once a
+    /// minute, not once a call.
+    last_failure_logged: Mutex<Option<Instant>>,
+}
+
+/// How often the flusher looks for a minute's summaries to write.
+const FLUSH_EVERY: Duration = Duration::from_secs(5);
+
 impl AuditLog {
-    /// Opens `path` for appending, creating it 0600.
+    /// Opens `path` for appending, creating it 0600, with the default cap.
     ///
     /// # Errors
     ///
     /// [`Error::Storage`] when it cannot be opened.
     pub fn open(path: &Path) -> Result<AuditLog> {
+        AuditLog::open_with_cap(path, DEFAULT_MAX_LINES_PER_MINUTE)
+    }
+
+    /// Opens `path` with at most `max_lines_per_minute` lines a minute (plus
+    /// one summary line); a thread writes a minute's summaries when no
+    /// further line comes to carry them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] when it cannot be opened.
+    pub fn open_with_cap(path: &Path, max_lines_per_minute: u32) -> Result<AuditLog> {
         let file = OpenOptions::new()
             .append(true)
             .create(true)
             .mode(0o600)
             .open(path)
             .map_err(|e| Error::storage("open the audit log", path, e))?;
-        Ok(AuditLog { file })
+        let inner = Arc::new(Inner {
+            file,
+            budget: Mutex::new(AuditBudget::new(max_lines_per_minute, Instant::now())),
+            last_failure_logged: Mutex::new(None),
+        });
+        let weak = Arc::downgrade(&inner);
+        // Holds only a weak handle: it ends soon after the log is closed.
+        let _ = std::thread::Builder::new()
+            .name("audit-flush".into())
+            .spawn(move || loop {
+                std::thread::sleep(FLUSH_EVERY);
+                let Some(inner) = weak.upgrade() else { return };
+                let due = inner.budget().due(Instant::now());
+                inner.write_all(due);
+            });
+        Ok(AuditLog { inner })
     }
 
-    /// Appends one line for `account` (one write; a failure is logged, the
-    /// call's outcome stands).
+    /// Appends one line for `account` if the budget allows it (one write; a
+    /// failure is logged, the call's outcome stands).
     pub fn append(&self, account: &str, mut line: Map<String, Value>) {
-        line.insert("account".into(), json!(account));
-        let ordered = order(line);
-        let mut text = Value::Object(ordered).to_string();
+        let subject = match line.get("source").and_then(Value::as_str) {
+            // An HTTPS login: the claimed name is the stranger's choice.
+            Some(source) => Subject::Source(source.to_owned()),
+            None => Subject::Account(account.to_owned()),
+        };
+        let refusal = match line.get("outcome").and_then(Value::as_str) {
+            Some("ok") | None => None,
+            Some(_) => Some(line.get("reason").and_then(Value::as_str).unwrap_or("")),
+        };
+        let admission = self.inner.budget().admit(Instant::now(), subject, refusal);
+        self.inner.write_all(admission.summaries);
+        if admission.write {
+            line.insert("account".into(), json!(account));
+            self.inner.write(line);
+        }
+    }
+
+    /// When a failed write was last logged (a full disk, say).
+    #[cfg(test)]
+    fn failures_logged_at(&self) -> Option<Instant> {
+        *self
+            .inner
+            .last_failure_logged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Drop for AuditLog {
+    /// The counts of the current minute are written at close.
+    fn drop(&mut self) {
+        let pending = self.inner.budget().finish(Instant::now());
+        self.inner.write_all(pending);
+    }
+}
+
+impl Inner {
+    fn budget(&self) -> std::sync::MutexGuard<'_, AuditBudget> {
+        self.budget.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_all(&self, lines: Vec<Map<String, Value>>) {
+        for mut line in lines {
+            line.insert("time".into(), json!(rfc3339(SystemTime::now())));
+            self.write(line);
+        }
+    }
+
+    fn write(&self, line: Map<String, Value>) {
+        let mut text = Value::Object(order(line)).to_string();
         text.push('\n');
         if let Err(e) = (&self.file).write_all(text.as_bytes()) {
-            tracing::error!(error = %e, "cannot write the audit log");
+            let mut last = self
+                .last_failure_logged
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if last.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
+                *last = Some(Instant::now());
+                tracing::error!(error = %e, "cannot write the audit log (logged once a minute while it lasts)");
+            }
         }
     }
 }
@@ -272,6 +370,66 @@ mod tests {
         assert!(lines[1].ends_with(r#""outcome":"ok"}"#), "{}", lines[1]);
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    fn refused(reason: &str) -> Map<String, Value> {
+        AuditRecord {
+            time: UNIX_EPOCH,
+            uid: Some(1001),
+            pid: Some(7),
+            module: "Email".into(),
+            func: "passwd_pop".into(),
+            mailbox: None,
+            refusal: Some(reason.into()),
+        }
+        .to_value()
+    }
+
+    #[test]
+    fn a_burst_of_refusals_is_a_few_lines_and_a_count_at_close() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let log = AuditLog::open_with_cap(&path, 6000).unwrap();
+        for _ in 0..60_000 {
+            log.append("alice", refused("no such mailbox"));
+        }
+        log.append("bob", refused("no such mailbox"));
+        drop(log);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let alices = lines.iter().filter(|l| l["account"] == "alice").count();
+        assert_eq!(
+            alices,
+            crate::audit_budget::REFUSALS_PER_KEY as usize + 1,
+            "{text}"
+        );
+        let summary = lines.last().unwrap();
+        assert_eq!(summary["event"], "suppressed", "{text}");
+        assert_eq!(summary["count"], 60_000 - 10, "{text}");
+        assert!(
+            lines.iter().any(|l| l["account"] == "bob"),
+            "bob keeps his line"
+        );
+    }
+
+    /// A full disk (`/dev/full` answers every write with ENOSPC) is logged,
+    /// and the call that wanted the line goes on.
+    #[test]
+    fn a_full_disk_is_logged_and_never_fails_the_call() {
+        let Ok(log) = AuditLog::open(Path::new("/dev/full")) else {
+            eprintln!("skipped: /dev/full cannot be opened here");
+            return;
+        };
+        for _ in 0..3 {
+            log.append("bob", refused("wrong"));
+        }
+        assert!(
+            log.failures_logged_at().is_some(),
+            "the failure was noticed"
+        );
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub struct ServeConfig {
     pub after_change: Option<AfterChange>,
     /// `--audit-log`: one JSON line per state-changing or refused call.
     pub audit_log: Option<PathBuf>,
+    /// `--audit-max-lines-per-minute`: the audit log's overall cap.
+    pub audit_max_lines_per_minute: u32,
     /// `--https` and its TLS and login settings (no listener when empty).
     pub https: HttpsConfig,
     /// Homes of some accounts (the configuration file's `[[account]]`
@@ -115,7 +117,7 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
         let audit_log = config
             .audit_log
             .as_deref()
-            .map(AuditLog::open)
+            .map(|path| AuditLog::open_with_cap(path, config.audit_max_lines_per_minute))
             .transpose()?
             .map(Arc::new);
         let audit = audit_log.clone().map(|log| AuditSink::Local {
@@ -189,7 +191,7 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
     let audit = config
         .audit_log
         .as_deref()
-        .map(AuditLog::open)
+        .map(|path| AuditLog::open_with_cap(path, config.audit_max_lines_per_minute))
         .transpose()?
         .map(Arc::new);
     let front = https::start(&config.https, Accounts::new(served), audit.clone()).await?;

@@ -175,3 +175,116 @@ fn the_supervisor_writes_each_workers_lines_with_its_account() {
     assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), 0, "root's file");
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
 }
+
+/// 60 000 refused calls (`delete_pop` of a mailbox that does not exist,
+/// refused before anything is hashed or written), pipelined over four
+/// connections; each reply is read, so every call was answered.
+fn burst_of_refusals(socket: &std::path::Path, calls: usize) {
+    use std::io::{BufRead, BufReader, Write};
+    let action = json!({"module": "Email", "reqtype": "exec", "func": "delete_pop",
+                        "apiversion": "uapi", "args": {"email": "ghost@example.com"}});
+    let payload = format!("<cpanelaction>\n{action}\n</cpanelaction>");
+    let frame = format!("{}\n{payload}", payload.len());
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let client = Client::connect(socket);
+            let frame = frame.clone();
+            std::thread::spawn(move || {
+                let mut writer = client.stream.try_clone().unwrap();
+                let count = calls / 4;
+                let sender = std::thread::spawn(move || {
+                    let batch = frame.repeat(100);
+                    for _ in 0..count / 100 {
+                        writer.write_all(batch.as_bytes()).unwrap();
+                    }
+                });
+                let mut reader = BufReader::new(client.stream);
+                let mut answered = 0;
+                let mut line = Vec::new();
+                while answered < count {
+                    line.clear();
+                    assert!(reader.read_until(b'\n', &mut line).unwrap() > 0, "EOF");
+                    if line.ends_with(b"</cpanelresult>\n") {
+                        let text = String::from_utf8_lossy(&line);
+                        assert!(text.contains("\"status\":0"), "{text}");
+                        answered += 1;
+                    }
+                }
+                sender.join().unwrap();
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+}
+
+/// The burst's lines: how many were written for `account`, and how many
+/// the summary lines say were counted and not written.
+fn written_and_counted(lines: &[Value], account: &str) -> (usize, u64) {
+    let refused = lines
+        .iter()
+        .filter(|l| l["account"] == account && l["func"] == "delete_pop")
+        .count();
+    let counted = lines
+        .iter()
+        .filter(|l| l["event"] == "suppressed")
+        .map(|l| l["count"].as_u64().unwrap())
+        .sum();
+    (refused, counted)
+}
+
+/// At most `REFUSALS_PER_KEY` (10) refusals of one kind a minute are
+/// written per account; the rest are one summary line with their count,
+/// written at the latest when the daemon stops. The burst takes seconds,
+/// so it spans one or two minutes: at most 2 × 10 lines and 2 summaries.
+fn assert_bounded(lines: &[Value], account: &str, calls: usize) {
+    let (refused, counted) = written_and_counted(lines, account);
+    assert!(
+        lines.len() <= 24,
+        "{} audit lines for {calls} refused calls",
+        lines.len()
+    );
+    assert_eq!(
+        refused as u64 + counted,
+        calls as u64,
+        "every refusal is written or counted: {lines:?}"
+    );
+    let summary = lines.iter().find(|l| l["event"] == "suppressed").unwrap();
+    assert_eq!(summary["account"], account, "{summary}");
+    assert!(
+        summary["reason"].as_str().unwrap().contains("ghost"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_burst_of_refused_calls_adds_a_bounded_number_of_lines() {
+    let account = ScratchAccount::new(&[]);
+    let log = account.dir.path().join("audit.log");
+    let daemon = Daemon::serve(&account, &["--audit-log", log.to_str().unwrap()]);
+    burst_of_refusals(&account.socket(), 60_000);
+    drop(daemon);
+    assert_bounded(&lines(&log), "demo", 60_000);
+}
+
+/// The same through the root supervisor, which enforces the budget where
+/// it writes: a worker's own lines cannot get past it.
+#[test]
+fn the_supervisor_bounds_a_workers_burst_of_refusals() {
+    needs_root!();
+    let host = Host::new(&["ab"]);
+    let log = host.dir.path().join("audit.log");
+    let user = &host.users[0];
+    let daemon = host.start(&[
+        "--user".to_owned(),
+        user.name.clone(),
+        "--audit-log".to_owned(),
+        log.display().to_string(),
+    ]);
+    // Fewer calls than above: each of a worker's lines is a round trip to
+    // the supervisor, and the path that bounds them is the same.
+    burst_of_refusals(&host.socket(user), 20_000);
+    drop(daemon);
+    assert_bounded(&lines(&log), &user.name, 20_000);
+}

@@ -263,6 +263,10 @@ struct ServerArgs {
     /// (created 0600; never a password or a hash).
     #[arg(long, value_name = "FILE")]
     audit_log: Option<PathBuf>,
+    /// Most audit lines written in a minute; past it lines are counted, and
+    /// one summary line says how many.
+    #[arg(long, value_name = "N", default_value_t = liveapid::audit_budget::DEFAULT_MAX_LINES_PER_MINUTE)]
+    audit_max_lines_per_minute: u32,
 }
 
 /// The HTTPS front end of `serve`.

@@ -23,6 +23,10 @@ pub fn flag_values(file: &ConfigFile) -> Vec<(&'static str, Vec<String>)> {
     put("socket_dir", path(&file.socket_dir));
     put("all", file.all.map(|a| a.to_string()));
     put("audit_log", path(&file.audit_log));
+    put(
+        "audit_max_lines_per_minute",
+        file.audit_max_lines_per_minute.map(|n| n.to_string()),
+    );
     let limits = &file.limits;
     put(
         "max_request_bytes",

@@ -8,6 +8,7 @@
 //! socket_dir = "/run/liveapid"
 //! all = true                      # or one [[account]] table per account
 //! audit_log = "/var/log/liveapid/audit.log"
+//! audit_max_lines_per_minute = 6000
 //!
 //! [limits]
 //! max_request_bytes = 1048576
@@ -56,6 +57,9 @@ pub struct ConfigFile {
     /// One JSON line per state-changing or refused call.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_log: Option<PathBuf>,
+    /// Most audit lines a minute (then one summary line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_max_lines_per_minute: Option<u32>,
     #[serde(default, skip_serializing_if = "LimitsTable::is_empty")]
     pub limits: LimitsTable,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -172,6 +172,7 @@ impl Serve {
             limits: self.server.limits(),
             after_change: self.server.after_change()?,
             audit_log: self.server.audit_log.clone(),
+            audit_max_lines_per_minute: self.server.audit_max_lines_per_minute,
             https: self.https.config(&self.server)?,
             homes,
             sockets,
@@ -189,6 +190,7 @@ impl Serve {
             socket_dir: self.socket_dir.clone(),
             all: Some(self.all),
             audit_log: s.audit_log.clone(),
+            audit_max_lines_per_minute: Some(s.audit_max_lines_per_minute),
             limits: LimitsTable {
                 max_request_bytes: count(s.max_request_bytes),
                 max_connections: count(s.max_connections),
