@@ -5,11 +5,24 @@
 //! Run by root for a real account, the script runs as that account (uid,
 //! gid, groups, `HOME`, a clean environment) and the account is served by an
 //! unprivileged worker, exactly as `liveapid serve` would.
+//!
+//! Root's terminal stays root's: the script starts in a session of its own
+//! (`setsid`), so it has no controlling terminal and `TIOCSTI` or
+//! `/dev/tty` cannot reach root's; its standard input is `/dev/null` and
+//! its output comes through pipes that liveapid copies to its own (a live
+//! script needs no terminal). When it ends, or `run` is interrupted, its
+//! whole process group ends too. The scratch directory (shims, socket)
+//! stays root's, mode 0711: the account can reach what is in it and
+//! write nothing there, so root never removes a path the account made.
 
 use std::ffi::OsString;
+use std::os::fd::AsFd;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::account::{member_groups, AccountLocator, DirectFiles, SystemFiles};
 use crate::engine::Engine;
@@ -73,14 +86,11 @@ pub async fn run(target: Target, script: &[String], termination: Termination) ->
                 return status;
             }
             // Root for a real account: a worker serves it, and the script
-            // runs as the account in a private directory that is the account's.
+            // runs as the account. The directory stays root's; the account
+            // may pass through it to the shims and its socket, nothing more.
+            std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o711))
+                .map_err(|e| Error::storage("set the mode of", scratch.path(), e))?;
             let worker = PrivateWorker::start(locator, &root, scratch.path(), None, None)?;
-            rustix::fs::chown(
-                scratch.path(),
-                Some(rustix::fs::Uid::from_raw(system_user.uid)),
-                Some(rustix::fs::Gid::from_raw(system_user.gid)),
-            )
-            .map_err(|e| Error::storage("set the owner of", scratch.path(), e.into()))?;
             let etc_group = DirectFiles::new(&root)
                 .read("etc/group")
                 .ok()
@@ -176,13 +186,22 @@ impl Script {
                 command.current_dir(home);
             }
             let identity = account.identity.clone();
-            // SAFETY: runs in the forked child before exec; `become_it` only
-            // makes system calls (no allocation, no lock), as pre_exec
-            // requires. std's `uid`/`gid` cannot set the supplementary
-            // groups or no_new_privs.
+            // SAFETY: runs in the forked child before exec; `setsid` and
+            // `become_it` only make system calls (no allocation, no lock),
+            // as pre_exec requires. std's `uid`/`gid` cannot set the
+            // supplementary groups or no_new_privs.
             unsafe {
-                command.pre_exec(move || identity.become_it());
+                command.pre_exec(move || {
+                    // A new session: no controlling terminal, and a process
+                    // group of its own that ends with it.
+                    rustix::process::setsid()?;
+                    identity.become_it()
+                });
             }
+            command
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
         }
         command
             .env("CPANEL_CONNECT_SOCKET", socket_path)
@@ -191,16 +210,51 @@ impl Script {
         let mut child = tokio::process::Command::from(command)
             .spawn()
             .map_err(|e| Error::Config(format!("cannot run {}: {e}", self.program)))?;
+        let pid = child
+            .id()
+            .and_then(|p| rustix::process::Pid::from_raw(p as i32));
+        // The account's script leads its own process group (setsid).
+        let group = pid.filter(|_| self.account.is_some());
+        let relays = [
+            child
+                .stdout
+                .take()
+                .and_then(|out| Some(relay(out, own(std::io::stdout().as_fd())?))),
+            child
+                .stderr
+                .take()
+                .and_then(|err| Some(relay(err, own(std::io::stderr().as_fd())?))),
+        ];
         let status = tokio::select! {
             status = child.wait() => status,
             () = termination.recv() => {
-                if let Some(pid) = child.id().and_then(|p| rustix::process::Pid::from_raw(p as i32)) {
-                    let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+                match (group, pid) {
+                    (Some(group), _) => {
+                        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::TERM);
+                    }
+                    (None, Some(pid)) => {
+                        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+                    }
+                    (None, None) => {}
                 }
                 child.wait().await
             }
         }
         .map_err(|e| Error::Config(format!("cannot wait for {}: {e}", self.program)))?;
+        if let Some(group) = group {
+            // What the script left behind in its group ends with it.
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+        }
+        for mut relay in relays.into_iter().flatten() {
+            // A process that left the group may still hold a pipe: its
+            // output is not waited for past a moment.
+            if tokio::time::timeout(RELAY_GRACE, &mut relay).await.is_err() {
+                relay.abort();
+                tracing::warn!(
+                    "a process the script started still holds its output; no longer copied"
+                );
+            }
+        }
         Ok(match status.code() {
             Some(code) => u8::try_from(code).unwrap_or(1),
             None => {
@@ -210,6 +264,27 @@ impl Script {
             }
         })
     }
+}
+
+/// How long the script's output is still copied after it ended.
+const RELAY_GRACE: Duration = Duration::from_secs(2);
+
+/// A handle of liveapid's own on `fd` (its stdout or stderr) to copy to.
+fn own(fd: std::os::fd::BorrowedFd<'_>) -> Option<tokio::fs::File> {
+    let owned = fd.try_clone_to_owned().ok()?;
+    Some(tokio::fs::File::from_std(std::fs::File::from(owned)))
+}
+
+/// Copies the script's `from` to liveapid's own `to` until it closes.
+fn relay(
+    mut from: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+    mut to: impl tokio::io::AsyncWrite + Unpin + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut from, &mut to).await;
+        use tokio::io::AsyncWriteExt;
+        let _ = to.flush().await;
+    })
 }
 
 /// PHP's include path with `dir` added after `.`; `None` when PHP cannot
