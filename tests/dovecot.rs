@@ -296,9 +296,10 @@ fn a_failing_after_change_action_is_a_warning_and_the_change_stands() {
     assert_eq!(warnings.len(), 1);
     let w = warnings[0].as_str().unwrap();
     assert!(
-        w.contains("user@example.com") && w.contains("“false”"),
-        "{w}"
+        w.contains("user@example.com") && !w.contains("“false”"),
+        "the account is told, the operator's log has the details: {w}"
     );
+    assert!(daemon.output().contains("“false” exited with"));
     assert!(!w.contains("Warned-Pass-6x"));
     assert!(common::libxcrypt_verifies(
         "Warned-Pass-6x",
@@ -327,7 +328,8 @@ fn a_failing_after_change_action_is_a_warning_and_the_change_stands() {
     assert!(reply["result"]["warnings"][0]
         .as_str()
         .unwrap()
-        .contains("did not finish"));
+        .contains("after-change action"));
+    assert!(daemon.output().contains("did not finish"));
 }
 
 /// A UAPI `Email` call through a shim; the `result` object. Arguments (and
