@@ -415,6 +415,48 @@ mod tests {
         );
     }
 
+    /// An HTTPS login refusal is counted by its source address: a stranger
+    /// cannot get more lines by claiming a new name each time.
+    #[test]
+    fn https_refusals_are_budgeted_per_source_whatever_name_is_claimed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let log = AuditLog::open(&path).unwrap();
+        let login = |source: &str| {
+            let mut line = Map::new();
+            line.insert("event".into(), json!("login"));
+            line.insert("source".into(), json!(source));
+            line.insert("outcome".into(), json!("refused"));
+            line.insert("reason".into(), json!("wrong or missing credentials"));
+            line
+        };
+        for i in 0..5000 {
+            log.append(&format!("claimed{i}"), login("192.0.2.7"));
+        }
+        log.append("bob", login("198.51.100.1"));
+        drop(log);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let from_attacker = lines
+            .iter()
+            .filter(|l| l["source"] == "192.0.2.7" && l["event"] == "login")
+            .count();
+        assert_eq!(
+            from_attacker,
+            crate::audit_budget::REFUSALS_PER_KEY as usize
+        );
+        assert!(
+            lines.iter().any(|l| l["source"] == "198.51.100.1"),
+            "{text}"
+        );
+        let summary = lines.iter().find(|l| l["event"] == "suppressed").unwrap();
+        assert_eq!(summary["source"], "192.0.2.7");
+        assert_eq!(summary["count"], 5000 - 10);
+    }
+
     /// A full disk (`/dev/full` answers every write with ENOSPC) is logged,
     /// and the call that wanted the line goes on.
     #[test]

@@ -209,7 +209,7 @@ impl AuditBudget {
             .filter(|(_, c)| c.suppressed > 0)
             .map(|(k, c)| (k, c.suppressed))
             .collect();
-        pending.sort_by(|a, b| b.1.cmp(&a.1));
+        pending.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
         let mut lines = Vec::new();
         let mut folded = ended.over_cap;
         for (key, count) in pending {
