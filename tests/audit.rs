@@ -288,3 +288,44 @@ fn the_supervisor_bounds_a_workers_burst_of_refusals() {
     drop(daemon);
     assert_bounded(&lines(&log), &user.name, 20_000);
 }
+
+/// A full disk (`/dev/full` answers every write with ENOSPC): every call
+/// is answered as usual, and the failure is logged once, not once a call.
+#[test]
+fn a_full_disk_under_the_audit_log_never_stops_a_call() {
+    let account = ScratchAccount::new(&[]);
+    let socket = account.socket();
+    let log = socket.with_extension("log");
+    // Started here rather than with Daemon::serve, which reads the audit
+    // log back at the end (and /dev/full reads as endless zeros).
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .args(["serve", "--user", "demo", "--root"])
+        .arg(account.root())
+        .arg("--home")
+        .arg(account.home())
+        .arg("--socket")
+        .arg(&socket)
+        .args(["--audit-log", "/dev/full"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let daemon = Daemon::adopt(child, &socket, &log);
+    common::host::wait_until(
+        || std::os::unix::net::UnixStream::connect(&socket).is_ok(),
+        "socket answers",
+    );
+    let mut client = daemon.connect();
+    for _ in 0..5 {
+        client.email_err("delete_pop", json!({"email": "ghost@example.com"}));
+        client.email_ok("suspend_login", json!({"email": "alice@example.com"}));
+    }
+    drop(client);
+    let output = daemon.output();
+    assert_eq!(
+        output.matches("cannot write the audit log").count(),
+        1,
+        "{output}"
+    );
+}
