@@ -241,6 +241,9 @@ impl ConfinedDir {
         let bytes = file_rules::read_capped(&file, self.rules.max_bytes, checked.len())
             .map_err(|e| self.error("read", name, e))?
             .map_err(|problem| self.unfit(name, problem))?;
+        self.rules
+            .check_lines(&bytes)
+            .map_err(|problem| self.unfit(name, problem))?;
         let meta = file.metadata().map_err(|e| self.error("read", name, e))?;
         Ok(Some((bytes, meta)))
     }

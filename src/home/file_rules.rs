@@ -20,6 +20,15 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 /// times this (SECURITY.md).
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 << 20;
 
+/// The shortest average line a file at the limit may have: each line is
+/// held as its own allocation once parsed (about 60 bytes of bookkeeping,
+/// index included), so a file of empty lines would cost dozens of times
+/// its size. Real lines are longer: a `shadow` line is about 110 bytes, a
+/// `passwd` line about 80, a `quota` line 10 or more with far fewer of
+/// them than the limit allows (64 MiB / 64 is a million lines, ten times
+/// a 100 000-mailbox domain).
+pub const MIN_BYTES_PER_LINE: u64 = 64;
+
 /// The most entries one Maildir walk looks at (one `lstat` each) and the
 /// deepest it goes: a Maildir is three levels (`cur`, `new`, `tmp`, and
 /// Maildir++ folders with their own), so depth 16 is room to spare; a
@@ -36,6 +45,8 @@ pub enum Unfit {
     ForeignOwner(u32),
     #[error("it is larger than the limit of {0} bytes (--max-file-bytes)")]
     TooLarge(u64),
+    #[error("it has more than {0} lines (one per {MIN_BYTES_PER_LINE} bytes of --max-file-bytes)")]
+    TooManyLines(u64),
     #[error("it holds more than {MAX_WALK_ENTRIES} files or is deeper than {MAX_WALK_DEPTH} directories")]
     TooManyEntries,
 }
@@ -70,6 +81,21 @@ impl FileRules {
         self.check_kind(meta)?;
         if meta.len() > self.max_bytes {
             return Err(Unfit::TooLarge(self.max_bytes));
+        }
+        Ok(())
+    }
+
+    /// Whether `bytes`, as read, have few enough lines to be parsed:
+    /// one per [`MIN_BYTES_PER_LINE`] bytes of the limit.
+    ///
+    /// # Errors
+    ///
+    /// [`Unfit::TooManyLines`].
+    pub fn check_lines(&self, bytes: &[u8]) -> Result<(), Unfit> {
+        let max = self.max_bytes / MIN_BYTES_PER_LINE;
+        let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        if lines > max {
+            return Err(Unfit::TooManyLines(max));
         }
         Ok(())
     }
@@ -191,6 +217,12 @@ mod tests {
         };
         assert_eq!(small.check(&meta), Err(Unfit::TooLarge(9)));
         assert_eq!(small.check_kind(&meta), Ok(()), "the size is not its kind");
+        let lines = FileRules {
+            max_bytes: 2 * MIN_BYTES_PER_LINE,
+            ..rules
+        };
+        assert_eq!(lines.check_lines(b"a\nb\nc"), Ok(()));
+        assert_eq!(lines.check_lines(b"\n\n\n"), Err(Unfit::TooManyLines(2)));
         let stranger = FileRules {
             owners: [me().wrapping_add(1); 2],
             ..rules
