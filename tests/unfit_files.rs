@@ -239,6 +239,36 @@ fn a_two_gib_sparse_shadow_is_refused_unread_and_the_worker_stays_small() {
     );
 }
 
+#[test]
+fn the_operators_limit_holds_in_a_single_account_daemon_and_in_each_worker() {
+    let refusal = "The system refused to read “etc/example.com/passwd”: it is larger than the limit of 100 bytes (--max-file-bytes).";
+    let account = common::ScratchAccount::new(&[]);
+    let daemon = common::Daemon::serve(&account, &["--max-file-bytes", "100"]);
+    let reply = call(&daemon.socket, "Email", "list_pops", json!({}));
+    assert_eq!(
+        status_and_errors(&reply),
+        (0, vec![refusal.to_owned()]),
+        "{reply}"
+    );
+    if !common::host::is_root() {
+        println!("skipped the workers' half: needs root (real users)");
+        return;
+    }
+    let host = Host::new(&["la"]);
+    let _supervisor = host.start(&serve_args(&host, &["--max-file-bytes", "100"]));
+    let reply = call(
+        &host.socket(&host.users[0]),
+        "Email",
+        "list_pops",
+        json!({}),
+    );
+    assert_eq!(
+        status_and_errors(&reply),
+        (0, vec![refusal.to_owned()]),
+        "{reply}"
+    );
+}
+
 /// The sparse file's size: 2 GiB, far past the default limit (64 MiB).
 const SPARSE_BYTES: u64 = 2 << 30;
 

@@ -642,7 +642,7 @@ mod tests {
         fs::create_dir_all(&etc).unwrap();
         let fifo = rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR;
         for name in ["shadow", "shadow.lock"] {
-            rustix::fs::mkfifoat(rustix::fs::CWD, &etc.join(name), fifo).unwrap();
+            rustix::fs::mkfifoat(rustix::fs::CWD, etc.join(name), fifo).unwrap();
         }
         // Sparse: a terabyte's size costs nothing to make, and is never read.
         fs::File::create(etc.join("passwd"))
@@ -689,5 +689,13 @@ mod tests {
             "The system refused to read “etc/example.com/quota”: it is a directory, not a regular file."
         );
         assert_eq!(d.read("small").unwrap().unwrap().0, b"0123456789");
+        // A FIFO where a directory is expected: refused, not waited on.
+        rustix::fs::mkfifoat(
+            rustix::fs::CWD,
+            scratch.path().join("etc/example.net"),
+            fifo,
+        )
+        .unwrap();
+        assert!(home.open_dir("etc/example.net").is_err());
     }
 }

@@ -276,7 +276,7 @@ mod tests {
         // A FIFO is measured by lstat: opening it would block for ever.
         rustix::fs::mkfifoat(
             rustix::fs::CWD,
-            &maildir.join("cur/fifo"),
+            maildir.join("cur/fifo"),
             rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
         )
         .unwrap();
