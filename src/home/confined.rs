@@ -224,7 +224,9 @@ impl ConfinedDir {
     ///
     /// # Errors
     ///
-    /// [`Error::OutsideHome`] / [`Error::Storage`].
+    /// [`Error::UnfitFile`] when it is not a regular file of the account's
+    /// within the limits ([`FileRules`]), [`Error::OutsideHome`] /
+    /// [`Error::Storage`].
     pub fn read(&self, name: &str) -> Result<Option<(Vec<u8>, fs::Metadata)>> {
         check_name(name)?;
         let mut options = OpenOptions::new();
@@ -253,6 +255,7 @@ impl ConfinedDir {
     ///
     /// # Errors
     ///
+    /// [`Error::UnfitFile`] when it is not a regular file of the account's,
     /// [`Error::OutsideHome`] / [`Error::Storage`].
     pub fn metadata(&self, name: &str) -> Result<Option<fs::Metadata>> {
         check_name(name)?;
