@@ -14,10 +14,10 @@ use std::io::{self, Read};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
 /// The default of `--max-file-bytes`: 64 MiB. A domain of 100 000
-/// mailboxes has a `shadow` of about 12 MB (SHA-512-crypt hashes, one
-/// line each, measured) and a smaller `passwd`; 64 MiB is five times that,
-/// and what a worker holds while reading and parsing one file stays a few
-/// times this (SECURITY.md).
+/// mailboxes has a `shadow` of about 13 MB (a line of a 9-letter name
+/// and a SHA-512-crypt hash is 129 bytes) and a smaller `passwd`; 64 MiB
+/// is five times that, and what a worker holds while reading and parsing
+/// one file stays a few times this (SECURITY.md).
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 << 20;
 
 /// The shortest average line a file at the limit may have: each line is
