@@ -175,6 +175,15 @@ pub enum Error {
     #[error("The system refused to use “{}”: it leads outside the account's home directory.", .0.display())]
     OutsideHome(PathBuf),
 
+    /// A file under the home (named relative to it) that is not what a file
+    /// must be before it is read (`home::file_rules`): a FIFO, another
+    /// user's, too large. Refused, nothing read.
+    #[error("The system refused to read “{}”: {problem}.", path.display())]
+    UnfitFile {
+        path: PathBuf,
+        problem: crate::home::file_rules::Unfit,
+    },
+
     // ---- `liveapid account add` / `remove`: refusals of the command ----
     #[error("liveapid account {0} needs root: it writes the host's account files and gives files to the account")]
     NeedsRoot(&'static str),
@@ -256,6 +265,7 @@ impl Error {
                 | Error::NoSuchToken(_)
                 | Error::NotPermittedInWebmail { .. }
                 | Error::OutsideHome(_)
+                | Error::UnfitFile { .. }
                 | Error::PasswordTooLong { .. }
                 | Error::HashingBusy
                 | Error::RateLimited { .. }
@@ -275,7 +285,10 @@ impl Error {
         // a full hashing queue means someone is loading the server.
         matches!(
             self,
-            Error::OutsideHome(_) | Error::RateLimited { .. } | Error::HashingBusy
+            Error::OutsideHome(_)
+                | Error::UnfitFile { .. }
+                | Error::RateLimited { .. }
+                | Error::HashingBusy
         )
     }
 
@@ -294,6 +307,10 @@ impl Error {
             },
             Error::Io(e) => Error::Io(copy_io(e)),
             Error::OutsideHome(path) => Error::OutsideHome(path.clone()),
+            Error::UnfitFile { path, problem } => Error::UnfitFile {
+                path: path.clone(),
+                problem: problem.clone(),
+            },
             other => Error::Config(other.to_string()),
         }
     }
@@ -486,6 +503,10 @@ mod tests {
                 seconds: 1,
             },
             Error::OutsideHome(path()),
+            Error::UnfitFile {
+                path: path(),
+                problem: crate::home::file_rules::Unfit::NotRegular("a FIFO"),
+            },
             Error::PasswordTooLong { max: 511 },
             Error::HashingBusy,
             Error::RateLimited {
@@ -524,9 +545,10 @@ mod tests {
                 | Error::DamagedMailbox(_)
                 | Error::Storage { .. }
                 | Error::LockTimeout { .. } => (false, false),
-                Error::OutsideHome(_) | Error::HashingBusy | Error::RateLimited { .. } => {
-                    (true, true)
-                }
+                Error::OutsideHome(_)
+                | Error::UnfitFile { .. }
+                | Error::HashingBusy
+                | Error::RateLimited { .. } => (true, true),
                 Error::PasswordTooLong { .. } => (true, false),
                 Error::LengthLineTooLong { .. }
                 | Error::BadLengthLine
@@ -576,7 +598,7 @@ mod tests {
                 "is_security_refusal of {e:?}"
             );
         }
-        assert_eq!(all.len(), 52, "one of each variant");
+        assert_eq!(all.len(), 53, "one of each variant");
     }
 
     #[test]

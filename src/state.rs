@@ -48,9 +48,11 @@ impl AccountState {
         self.audit.as_ref()
     }
 
-    /// Applies `limits` (the hashing pool's size, the rates) instead of the defaults.
+    /// Applies `limits` (the hashing pool's size, the rates, the largest
+    /// file read) instead of the defaults.
     pub fn with_limits(mut self, limits: &Limits) -> AccountState {
         self.limiter = Limiter::new(limits);
+        self.locator = self.locator.with_max_file_bytes(limits.max_file_bytes);
         self
     }
 

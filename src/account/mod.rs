@@ -33,6 +33,8 @@ pub struct AccountLocator {
     /// [`AccountLocator::new`]; a home missing then is tried again by each
     /// [`AccountLocator::load`] until it opens, and kept from then on.
     home_dir: Arc<OnceLock<ConfinedDir>>,
+    /// The largest file under the home that is read (`--max-file-bytes`).
+    max_file_bytes: u64,
     uid: u32,
     gid: u32,
     /// The host's files about the account, looked at per call.
@@ -143,6 +145,7 @@ impl AccountLocator {
             user: user.to_owned(),
             home: system_user.home,
             home_dir: Arc::new(OnceLock::new()),
+            max_file_bytes: crate::home::file_rules::DEFAULT_MAX_FILE_BYTES,
             uid: system_user.uid,
             gid: system_user.gid,
             system,
@@ -162,6 +165,14 @@ impl AccountLocator {
         }
     }
 
+    /// The same locator, reading no file under the home larger than
+    /// `max_bytes` (`--max-file-bytes`).
+    #[must_use]
+    pub fn with_max_file_bytes(mut self, max_bytes: u64) -> AccountLocator {
+        self.max_file_bytes = max_bytes;
+        self
+    }
+
     /// The account's user name.
     pub fn user(&self) -> &str {
         &self.user
@@ -175,15 +186,18 @@ impl AccountLocator {
     /// The confined handle on the home (an unopened one, whose every
     /// operation fails with the reason, while the home cannot be opened).
     pub fn home_dir(&self) -> ConfinedDir {
-        if let Some(opened) = self.home_dir.get() {
-            return opened.clone();
-        }
-        let attempt = ConfinedDir::open_home_or_unopened(&self.home);
-        if attempt.is_open() {
-            self.home_dir.get_or_init(|| attempt).clone()
-        } else {
-            attempt
-        }
+        let handle = match self.home_dir.get() {
+            Some(opened) => opened.clone(),
+            None => {
+                let attempt = ConfinedDir::open_home_or_unopened(&self.home);
+                if attempt.is_open() {
+                    self.home_dir.get_or_init(|| attempt).clone()
+                } else {
+                    attempt
+                }
+            }
+        };
+        handle.with_max_file_bytes(self.max_file_bytes)
     }
 
     /// The current view of the account.

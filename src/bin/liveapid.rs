@@ -249,6 +249,11 @@ struct ServerArgs {
     /// Hashes that may wait for a thread; one more is answered "busy".
     #[arg(long, value_name = "N", default_value_t = limits::DEFAULT_HASH_QUEUE)]
     hash_queue: usize,
+    /// Largest file under a home that is read (shadow, passwd, quota, the
+    /// token file), in bytes; a larger one is refused unread.
+    #[arg(long, value_name = "BYTES", default_value_t = liveapid::home::file_rules::DEFAULT_MAX_FILE_BYTES,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_file_bytes: u64,
     /// Seconds before a slow call starts sending keep-alive newlines.
     #[arg(long, default_value_t = 15.0)]
     keepalive_secs: f64,
@@ -482,6 +487,7 @@ impl ServerArgs {
             ),
             ("--hash-threads", self.hash_threads.to_string()),
             ("--hash-queue", self.hash_queue.to_string()),
+            ("--max-file-bytes", self.max_file_bytes.to_string()),
         ]
         .into_iter()
         .flat_map(|(flag, value)| [flag.to_owned(), value])
@@ -497,6 +503,7 @@ impl ServerArgs {
             verify_rate_per_caller: self.verify_rate_per_caller,
             change_rate: self.change_rate,
             change_rate_per_caller: self.change_rate_per_caller,
+            max_file_bytes: self.max_file_bytes,
         }
     }
 

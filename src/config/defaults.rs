@@ -57,6 +57,10 @@ pub fn flag_values(file: &ConfigFile) -> Vec<(&'static str, Vec<String>)> {
     );
     put("hash_threads", limits.hash_threads.map(|n| n.to_string()));
     put("hash_queue", limits.hash_queue.map(|n| n.to_string()));
+    put(
+        "max_file_bytes",
+        limits.max_file_bytes.map(|n| n.0.to_string()),
+    );
     if let Some(after) = &file.after_change {
         put("after_password_change", Some(after.command.clone()));
         put(

@@ -97,6 +97,8 @@ pub struct LimitsTable {
     pub hash_threads: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hash_queue: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_file_bytes: Option<Positive>,
 }
 
 impl LimitsTable {

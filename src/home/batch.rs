@@ -154,7 +154,7 @@ async fn drain<S: BatchState>(queue: Arc<Queue<S>>) {
     }
     let runner = queue.clone();
     // A panic inside a job drops the completions; their callers get an error.
-    let _ = tokio::task::spawn_blocking(move || run_batch::<S>(&runner, jobs)).await;
+    let _ = crate::off_reactor::blocking(move || run_batch::<S>(&runner, jobs)).await;
 }
 
 fn run_batch<S: BatchState>(queue: &Queue<S>, jobs: Vec<Job<S>>) {

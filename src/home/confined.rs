@@ -15,6 +15,11 @@
 //! Maildir's contents beneath the Maildir, never following a symlink in a
 //! walk or a removal. A path that would lead out is refused with
 //! [`Error::OutsideHome`], naming it relative to the home.
+//!
+//! Every file is opened without blocking and checked on its descriptor
+//! before it is read or locked ([`super::file_rules`]): a FIFO, another
+//! user's file or one over `--max-file-bytes` is refused with
+//! [`Error::UnfitFile`], naming it relative to the home.
 
 use std::fs;
 use std::io;
@@ -25,6 +30,7 @@ use std::sync::Arc;
 use cap_std::fs::{Dir, DirBuilder, DirBuilderExt, OpenOptions, OpenOptionsExt};
 use rustix::fs::{Gid, Mode, OFlags, Uid};
 
+use super::file_rules::{self, FileRules, Unfit};
 use super::stamp::FileStamp;
 use crate::error::{Error, Result};
 
@@ -39,6 +45,8 @@ pub struct ConfinedDir {
     home: Arc<Path>,
     /// This directory relative to the home (empty for the home itself).
     rel: PathBuf,
+    /// What a file must be before it is read.
+    rules: FileRules,
 }
 
 impl ConfinedDir {
@@ -51,26 +59,44 @@ impl ConfinedDir {
     pub fn open_home(home: &Path) -> Result<ConfinedDir> {
         let dir = Dir::open_ambient_dir(home, cap_std::ambient_authority())
             .map_err(|e| Error::storage("open the home directory", home, e))?;
-        Ok(ConfinedDir {
+        Ok(ConfinedDir::home_of(dir, home))
+    }
+
+    /// The handle on the opened home `dir`, its files expected to be its owner's.
+    fn home_of(dir: Dir, home: &Path) -> ConfinedDir {
+        let owner = rustix::fs::fstat(&dir)
+            .map_or_else(|_| rustix::process::geteuid().as_raw(), |stat| stat.st_uid);
+        ConfinedDir {
             dir: Ok(Arc::new(dir)),
             home: Arc::from(home),
             rel: PathBuf::new(),
-        })
+            rules: FileRules::for_home(owner),
+        }
+    }
+
+    /// The same handle, reading no file larger than `max_bytes`
+    /// (`--max-file-bytes`; [`file_rules::DEFAULT_MAX_FILE_BYTES`] unless set).
+    #[must_use]
+    pub fn with_max_file_bytes(mut self, max_bytes: u64) -> ConfinedDir {
+        self.rules.max_bytes = max_bytes;
+        self
+    }
+
+    /// The largest file this handle reads.
+    pub fn max_file_bytes(&self) -> u64 {
+        self.rules.max_bytes
     }
 
     /// Opens the home, or, when it cannot be opened, a handle whose every
     /// operation fails with the reason.
     pub fn open_home_or_unopened(home: &Path) -> ConfinedDir {
         match Dir::open_ambient_dir(home, cap_std::ambient_authority()) {
-            Ok(dir) => ConfinedDir {
-                dir: Ok(Arc::new(dir)),
-                home: Arc::from(home),
-                rel: PathBuf::new(),
-            },
+            Ok(dir) => ConfinedDir::home_of(dir, home),
             Err(e) => ConfinedDir {
                 dir: Err(Arc::new(e)),
                 home: Arc::from(home),
                 rel: PathBuf::new(),
+                rules: FileRules::for_home(rustix::process::geteuid().as_raw()),
             },
         }
     }
@@ -151,6 +177,7 @@ impl ConfinedDir {
                 dir: Ok(Arc::new(dir)),
                 home: self.home.clone(),
                 rel: self.rel.join(name),
+                rules: self.rules,
             })),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(self.error("open", name, e)),
@@ -197,16 +224,28 @@ impl ConfinedDir {
     ///
     /// # Errors
     ///
-    /// [`Error::OutsideHome`] / [`Error::Storage`].
+    /// [`Error::UnfitFile`] when it is not a regular file of the account's
+    /// within the limits ([`FileRules`]), [`Error::OutsideHome`] /
+    /// [`Error::Storage`].
     pub fn read(&self, name: &str) -> Result<Option<(Vec<u8>, fs::Metadata)>> {
         check_name(name)?;
-        let file = match self.cap()?.open(name) {
-            Ok(file) => file.into_std(),
+        let mut options = OpenOptions::new();
+        options.read(true);
+        let file = match self.open_checked(name, &options) {
+            Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.error("read", name, e)),
         };
-        let mut bytes = Vec::new();
-        io::Read::read_to_end(&mut &file, &mut bytes).map_err(|e| self.error("read", name, e))?;
+        let checked = file.metadata().map_err(|e| self.error("read", name, e))?;
+        self.rules
+            .check(&checked)
+            .map_err(|problem| self.unfit(name, problem))?;
+        let bytes = file_rules::read_capped(&file, self.rules.max_bytes, checked.len())
+            .map_err(|e| self.error("read", name, e))?
+            .map_err(|problem| self.unfit(name, problem))?;
+        self.rules
+            .check_lines(&bytes)
+            .map_err(|problem| self.unfit(name, problem))?;
         let meta = file.metadata().map_err(|e| self.error("read", name, e))?;
         Ok(Some((bytes, meta)))
     }
@@ -216,18 +255,23 @@ impl ConfinedDir {
     ///
     /// # Errors
     ///
+    /// [`Error::UnfitFile`] when it is not a regular file of the account's,
     /// [`Error::OutsideHome`] / [`Error::Storage`].
     pub fn metadata(&self, name: &str) -> Result<Option<fs::Metadata>> {
         check_name(name)?;
-        match self.cap()?.open(name) {
+        let mut options = OpenOptions::new();
+        options.read(true);
+        let meta = match self.open_checked(name, &options) {
             Ok(file) => file
-                .into_std()
                 .metadata()
-                .map(Some)
-                .map_err(|e| self.error("look at", name, e)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(self.error("look at", name, e)),
-        }
+                .map_err(|e| self.error("look at", name, e))?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.error("look at", name, e)),
+        };
+        self.rules
+            .check_kind(&meta)
+            .map_err(|problem| self.unfit(name, problem))?;
+        Ok(Some(meta))
     }
 
     /// The [`FileStamp`] of the file `name` (a symlink is followed while it
@@ -245,16 +289,47 @@ impl ConfinedDir {
         }
     }
 
-    /// Opens (creating, mode 0600) the file `name` for reading and writing.
+    /// Opens (creating, mode 0600) the file `name` for reading and
+    /// writing, e.g. to lock it: an existing one must be a regular file of
+    /// the account's (a FIFO there cannot block the open).
     ///
     /// # Errors
     ///
-    /// The `io::Error`, for the caller to map with [`ConfinedDir::error`].
-    pub fn open_or_create(&self, name: &str) -> io::Result<fs::File> {
-        check_name(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    /// [`Error::UnfitFile`], [`Error::OutsideHome`], [`Error::Storage`]
+    /// (saying it could not `action` the file).
+    pub fn open_or_create(&self, action: &'static str, name: &str) -> Result<fs::File> {
+        check_name(name)?;
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).mode(0o600);
-        Ok(self.cap_io()?.open_with(name, &options)?.into_std())
+        let file = self
+            .open_checked(name, &options)
+            .map_err(|e| self.error(action, name, e))?;
+        let meta = file.metadata().map_err(|e| self.error(action, name, e))?;
+        self.rules
+            .check_kind(&meta)
+            .map_err(|problem| self.unfit(name, problem))?;
+        Ok(file)
+    }
+
+    /// Opens `name` with `options` and `O_NONBLOCK`, so that a FIFO (or a
+    /// device) planted there cannot block the open; the flag is taken off
+    /// again before the caller reads (it means nothing to a regular file,
+    /// and every caller refuses anything else).
+    fn open_checked(&self, name: &str, options: &OpenOptions) -> io::Result<fs::File> {
+        let mut options = options.clone();
+        options.custom_flags(libc::O_NONBLOCK);
+        let file = self.cap_io()?.open_with(name, &options)?.into_std();
+        let flags = rustix::fs::fcntl_getfl(&file)?;
+        rustix::fs::fcntl_setfl(&file, flags - OFlags::NONBLOCK)?;
+        Ok(file)
+    }
+
+    /// The refusal of the file `name`, relative to the home.
+    fn unfit(&self, name: &str, problem: Unfit) -> Error {
+        Error::UnfitFile {
+            path: self.rel.join(name),
+            problem,
+        }
     }
 
     /// Creates the new file `name` (mode 0600) for writing; fails if it exists.
@@ -524,7 +599,7 @@ mod tests {
         assert!(d.read("passwd").unwrap().is_none());
         // Creating through a dangling link out makes nothing outside.
         symlink(outside.join("made"), home_path.join("real/d/x.lock")).unwrap();
-        assert!(d.open_or_create("x.lock").is_err());
+        assert!(d.open_or_create("open", "x.lock").is_err());
         assert!(!outside.join("made").exists());
     }
 
@@ -561,5 +636,69 @@ mod tests {
         symlink(&outside, home_path.join("link")).unwrap();
         home.remove_dir_all("link").unwrap();
         assert!(outside.join("keep/file").exists());
+    }
+
+    #[test]
+    fn a_fifo_a_large_file_or_a_directory_is_refused_at_once_by_its_relative_path() {
+        let scratch = tempfile::tempdir().unwrap();
+        let etc = scratch.path().join("etc/example.com");
+        fs::create_dir_all(&etc).unwrap();
+        let fifo = rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR;
+        for name in ["shadow", "shadow.lock"] {
+            rustix::fs::mkfifoat(rustix::fs::CWD, etc.join(name), fifo).unwrap();
+        }
+        // Sparse: a terabyte's size costs nothing to make, and is never read.
+        fs::File::create(etc.join("passwd"))
+            .unwrap()
+            .set_len(1 << 40)
+            .unwrap();
+        fs::create_dir(etc.join("quota")).unwrap();
+        fs::write(etc.join("small"), b"0123456789").unwrap();
+        let home = ConfinedDir::open_home(scratch.path())
+            .unwrap()
+            .with_max_file_bytes(10);
+        let d = home.open_dir("etc/example.com").unwrap().unwrap();
+        assert_eq!(
+            d.max_file_bytes(),
+            10,
+            "a directory opened beneath keeps the limit"
+        );
+        let text = |e: Error| {
+            assert!(e.is_input_error() && e.is_security_refusal(), "{e}");
+            e.to_string()
+        };
+        assert_eq!(
+            text(d.read("shadow").unwrap_err()),
+            "The system refused to read “etc/example.com/shadow”: it is a FIFO, not a regular file."
+        );
+        assert_eq!(
+            text(d.metadata("shadow").unwrap_err()),
+            "The system refused to read “etc/example.com/shadow”: it is a FIFO, not a regular file."
+        );
+        assert_eq!(
+            text(d.open_or_create("open the lock file", "shadow.lock").unwrap_err()),
+            "The system refused to read “etc/example.com/shadow.lock”: it is a FIFO, not a regular file."
+        );
+        assert_eq!(
+            text(d.read("passwd").unwrap_err()),
+            "The system refused to read “etc/example.com/passwd”: it is larger than the limit of 10 bytes (--max-file-bytes)."
+        );
+        assert!(
+            d.metadata("passwd").unwrap().is_some(),
+            "looking is no read"
+        );
+        assert_eq!(
+            text(d.read("quota").unwrap_err()),
+            "The system refused to read “etc/example.com/quota”: it is a directory, not a regular file."
+        );
+        assert_eq!(d.read("small").unwrap().unwrap().0, b"0123456789");
+        // A FIFO where a directory is expected: refused, not waited on.
+        rustix::fs::mkfifoat(
+            rustix::fs::CWD,
+            scratch.path().join("etc/example.net"),
+            fifo,
+        )
+        .unwrap();
+        assert!(home.open_dir("etc/example.net").is_err());
     }
 }

@@ -80,9 +80,7 @@ fn lock_one(
     operation: FlockOperation,
 ) -> Result<File> {
     let lock_name = lock_name(name);
-    let file = dir
-        .open_or_create(&lock_name)
-        .map_err(|e| dir.error("open the lock file", &lock_name, e))?;
+    let file = dir.open_or_create("open the lock file", &lock_name)?;
     let mut pause = Duration::from_millis(1);
     loop {
         match rustix::fs::flock(&file, operation) {

@@ -7,9 +7,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use cap_std::fs::{Dir, MetadataExt};
+use cap_std::fs::{MetadataExt, ReadDir};
 
 use super::confined::ConfinedDir;
+use super::file_rules::{Unfit, MAX_WALK_DEPTH, MAX_WALK_ENTRIES};
 use crate::error::Result;
 
 const MODE: u32 = 0o751;
@@ -116,38 +117,53 @@ fn aside_name(localpart: &str, now: SystemTime) -> String {
 
 /// Bytes used by the files of the Maildir `mail/<domain>/<localpart>` and
 /// the newest modification time (seconds since the epoch), as cPanel
-/// reports them; zero for a missing Maildir. Symlinks inside are counted as
-/// themselves, never followed.
+/// reports them; zero for a missing Maildir. Each entry is only `lstat`ed,
+/// never opened (a FIFO costs nothing), and symlinks are counted as
+/// themselves, never followed. The walk holds one descriptor per level and
+/// stops at [`MAX_WALK_DEPTH`] levels or [`MAX_WALK_ENTRIES`] entries.
 ///
 /// # Errors
 ///
 /// [`crate::Error::OutsideHome`] when the Maildir (or a directory above it)
-/// leads outside the home: nothing outside is measured.
+/// leads outside the home: nothing outside is measured;
+/// [`crate::Error::UnfitFile`] when it is deeper or larger than the walk's bounds.
 pub fn disk_usage(home: &ConfinedDir, domain: &str, localpart: &str) -> Result<(u64, u64)> {
-    let Some(maildir) = home.open_dir(&format!("{}/{localpart}", domain_dir(domain)))? else {
+    let relative = format!("{}/{localpart}", domain_dir(domain));
+    let Some(maildir) = home.open_dir(&relative)? else {
         return Ok((0, 0));
     };
-    let (mut bytes, mut newest) = (0u64, 0u64);
-    let mut stack: Vec<Dir> = match maildir.cap()?.try_clone() {
-        Ok(dir) => vec![dir],
+    let too_big = || crate::Error::UnfitFile {
+        path: relative.clone().into(),
+        problem: Unfit::TooManyEntries,
+    };
+    let (mut bytes, mut newest, mut seen) = (0u64, 0u64, 0u64);
+    let mut levels: Vec<ReadDir> = match maildir.cap()?.entries() {
+        Ok(entries) => vec![entries],
         Err(_) => return Ok((0, 0)),
     };
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = dir.entries() else {
+    while let Some(level) = levels.last_mut() {
+        let Some(entry) = level.next() else {
+            levels.pop();
             continue;
         };
-        for entry in entries.flatten() {
-            // The entry itself (lstat), never what a symlink points at.
-            let Ok(meta) = entry.metadata() else { continue };
-            newest = newest.max(u64::try_from(meta.mtime()).unwrap_or(0));
-            if meta.is_dir() {
-                // Opened beneath its parent: a swap to a symlink cannot lead out.
-                if let Ok(sub) = entry.open_dir() {
-                    stack.push(sub);
-                }
-            } else {
-                bytes += meta.len();
+        let Ok(entry) = entry else { continue };
+        seen += 1;
+        if seen > MAX_WALK_ENTRIES {
+            return Err(too_big());
+        }
+        // The entry itself (lstat), never what a symlink points at.
+        let Ok(meta) = entry.metadata() else { continue };
+        newest = newest.max(u64::try_from(meta.mtime()).unwrap_or(0));
+        if meta.is_dir() {
+            if levels.len() >= MAX_WALK_DEPTH {
+                return Err(too_big());
             }
+            // Opened beneath its parent: a swap to a symlink cannot lead out.
+            if let Ok(sub) = entry.open_dir().and_then(|d| d.entries()) {
+                levels.push(sub);
+            }
+        } else {
+            bytes += meta.len();
         }
     }
     Ok((bytes, newest))
@@ -249,5 +265,34 @@ mod tests {
             "nothing made outside"
         );
         assert!(aside_name("u", UNIX_EPOCH).ends_with("-0"));
+    }
+
+    #[test]
+    fn a_walk_only_looks_at_entries_and_stops_at_its_depth() {
+        let scratch = tempfile::tempdir().unwrap();
+        let maildir = scratch.path().join("mail/example.com/u");
+        fs::create_dir_all(maildir.join("cur")).unwrap();
+        fs::write(maildir.join("cur/1.msg"), b"hello").unwrap();
+        // A FIFO is measured by lstat: opening it would block for ever.
+        rustix::fs::mkfifoat(
+            rustix::fs::CWD,
+            maildir.join("cur/fifo"),
+            rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
+        )
+        .unwrap();
+        let home = ConfinedDir::open_home(scratch.path()).unwrap();
+        assert_eq!(disk_usage(&home, "example.com", "u").unwrap().0, 5);
+        let mut deep = maildir.join("new");
+        for level in 0..MAX_WALK_DEPTH {
+            deep = deep.join(format!("d{level}"));
+        }
+        fs::create_dir_all(&deep).unwrap();
+        let err = disk_usage(&home, "example.com", "u").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "The system refused to read “mail/example.com/u”: it holds more than {MAX_WALK_ENTRIES} files or is deeper than {MAX_WALK_DEPTH} directories."
+            )
+        );
     }
 }

@@ -3,7 +3,8 @@
 //! ([`atomic`]), group commit of concurrent changes ([`batch`]), the
 //! per-domain mail files ([`domain_files`]), cached views of them for
 //! the calls that only read ([`domain_view`]), Maildirs ([`maildir`]) and
-//! the API token file ([`token_file`]).
+//! the API token file ([`token_file`]); what a file must be before it is
+//! read ([`file_rules`]).
 //!
 //! The account owner is not trusted: any path under his home may be a
 //! symlink he planted. Nothing here takes an absolute path; every
@@ -15,6 +16,7 @@ pub mod batch;
 pub mod confined;
 pub mod domain_files;
 pub mod domain_view;
+pub mod file_rules;
 pub mod lock;
 pub mod maildir;
 pub mod stamp;

@@ -50,6 +50,8 @@ pub struct Limits {
     pub change_rate: u32,
     /// The same per caller uid; 0 = unlimited.
     pub change_rate_per_caller: u32,
+    /// The largest file under the home that is read (`--max-file-bytes`).
+    pub max_file_bytes: u64,
 }
 
 impl Default for Limits {
@@ -61,6 +63,7 @@ impl Default for Limits {
             verify_rate_per_caller: 0,
             change_rate: 0,
             change_rate_per_caller: 0,
+            max_file_bytes: crate::home::file_rules::DEFAULT_MAX_FILE_BYTES,
         }
     }
 }

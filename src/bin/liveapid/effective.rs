@@ -203,6 +203,7 @@ impl Serve {
                 change_rate_per_caller: Some(s.change_rate_per_caller),
                 hash_threads: small(s.hash_threads),
                 hash_queue: small(s.hash_queue),
+                max_file_bytes: Some(Positive(s.max_file_bytes)),
             },
             after_change: s
                 .after_password_change
