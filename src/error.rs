@@ -158,6 +158,14 @@ pub enum Error {
         whom: String,
     },
 
+    // ---- root's calls to an account's worker (issue 19): the worker is
+    // late or busy, never the caller's fault ----
+    #[error("The account's server did not answer within {seconds} seconds (liveapid --worker-call-timeout); try again later.")]
+    WorkerDeadline { seconds: f64 },
+
+    #[error("The account's server already has {limit} calls in progress (liveapid --worker-calls); try again in a moment.")]
+    WorkerBusy { limit: usize },
+
     // ---- storage ----
     #[error("The system could not {action} “{}”: {source}", path.display())]
     Storage {
@@ -480,6 +488,8 @@ mod tests {
                 module: s(),
                 func: s(),
             },
+            Error::WorkerDeadline { seconds: 1.0 },
+            Error::WorkerBusy { limit: 1 },
             Error::storage("write", path(), io()),
             Error::LockTimeout {
                 path: path(),
@@ -523,6 +533,8 @@ mod tests {
                 | Error::Config(_)
                 | Error::DamagedMailbox(_)
                 | Error::Storage { .. }
+                | Error::WorkerDeadline { .. }
+                | Error::WorkerBusy { .. }
                 | Error::LockTimeout { .. } => (false, false),
                 Error::OutsideHome(_) | Error::HashingBusy | Error::RateLimited { .. } => {
                     (true, true)
@@ -576,7 +588,7 @@ mod tests {
                 "is_security_refusal of {e:?}"
             );
         }
-        assert_eq!(all.len(), 52, "one of each variant");
+        assert_eq!(all.len(), 54, "one of each variant");
     }
 
     #[test]

@@ -48,6 +48,7 @@ pub mod account;
 pub mod after_change;
 pub mod api;
 pub mod audit;
+pub mod bounded_lines;
 pub mod command_line;
 pub mod config;
 pub mod control;
