@@ -59,10 +59,17 @@ pub fn check_audit_log(path: &Path) -> Result<()> {
     }
 }
 
+/// A directory that does not exist passes: nothing can be planted in it
+/// yet, and opening a file there fails with its own error.
 fn check_directory(dir: &Path, what: &str) -> Result<()> {
-    let meta = std::fs::metadata(dir)
-        .map_err(|e| Error::Config(format!("cannot read {what} {}: {e}", dir.display())))?;
-    root_only(dir, &meta, what)
+    match std::fs::metadata(dir) {
+        Ok(meta) => root_only(dir, &meta, what),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::Config(format!(
+            "cannot read {what} {}: {e}",
+            dir.display()
+        ))),
+    }
 }
 
 /// The directory of `path` ("." for a bare name).
