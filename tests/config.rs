@@ -129,12 +129,18 @@ mod check_config {
         std::os::unix::fs::chown(&path, Some(65534), None).unwrap();
         let (ok, _, stderr) = check(&path);
         assert!(!ok);
-        assert!(stderr.contains("belongs to uid 65534, not root"), "{stderr}");
+        assert!(
+            stderr.contains("belongs to uid 65534, not root"),
+            "{stderr}"
+        );
         std::os::unix::fs::chown(&path, Some(0), None).unwrap();
         mode(dir.path(), 0o777);
         let (ok, _, stderr) = check(&path);
         assert!(!ok);
-        assert!(stderr.contains("the configuration file's directory"), "{stderr}");
+        assert!(
+            stderr.contains("the configuration file's directory"),
+            "{stderr}"
+        );
         mode(dir.path(), 0o755);
 
         let logs = dir.path().join("logs");

@@ -147,7 +147,10 @@ fn a_worker_that_never_answers_costs_only_its_own_share_and_every_caller_gets_an
     // Every one of alice's callers got a clear error: busy at once beyond
     // her share, the deadline for the calls within it (keep-alives or not).
     let answers: Vec<_> = flood.into_iter().map(|t| t.join().unwrap()).collect();
-    assert!(!holder.try_wait().unwrap().is_some(), "the lock is still held");
+    assert!(
+        !holder.try_wait().unwrap().is_some(),
+        "the lock is still held"
+    );
     let late: Vec<_> = answers.iter().filter(|a| a.status == 504).collect();
     let busy: Vec<_> = answers.iter().filter(|a| a.status == 503).collect();
     assert_eq!(late.len() + busy.len(), FLOOD, "{:?}", answers);
@@ -162,8 +165,10 @@ fn a_worker_that_never_answers_costs_only_its_own_share_and_every_caller_gets_an
     );
     let log = supervisor.log();
     assert!(
-        log.lines().any(|l| l.contains("the account's worker did not answer in time")
-            && l.contains(&format!("user=\"{}\"", alice.name))),
+        log.lines().any(
+            |l| l.contains("the account's worker did not answer in time")
+                && l.contains(&format!("user=\"{}\"", alice.name))
+        ),
         "{log}"
     );
 
@@ -230,7 +235,11 @@ fn uapi_as_root_gives_up_at_its_deadline_and_leaves_nothing_behind() {
     )
     .output()
     .unwrap();
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let lock = host.home(user).join("etc/example.com/shadow.lock");
     let mut holder = common::hold_lock(&lock, 25);
     let out = uapi(
@@ -248,7 +257,10 @@ fn uapi_as_root_gives_up_at_its_deadline_and_leaves_nothing_behind() {
     .output()
     .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(holder.try_wait().unwrap().is_none(), "answered while the lock was held");
+    assert!(
+        holder.try_wait().unwrap().is_none(),
+        "uapi waited until the lock was released"
+    );
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("did not answer within 2 seconds"),
@@ -278,7 +290,11 @@ fn uapi_as_root_removes_its_scratch_directory_when_a_signal_ends_it() {
     )
     .output()
     .unwrap();
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let lock = host.home(user).join("etc/example.com/shadow.lock");
     let mut holder = common::hold_lock(&lock, 25);
     for sent in [Signal::TERM, Signal::INT, Signal::HUP] {
@@ -307,7 +323,10 @@ fn uapi_as_root_removes_its_scratch_directory_when_a_signal_ends_it() {
         assert!(stderr.contains("interrupted by"), "{sent:?}: {stderr}");
         assert_eq!(scratch_dirs(tmp.path()), Vec::<String>::new(), "{sent:?}");
     }
-    assert!(holder.try_wait().unwrap().is_none(), "the lock was held throughout");
+    assert!(
+        holder.try_wait().unwrap().is_none(),
+        "the lock was held throughout"
+    );
     let _ = holder.kill();
     holder.wait().unwrap();
     wait_until(|| processes_of(user.uid).is_empty(), "the workers ended");

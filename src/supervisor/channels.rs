@@ -217,7 +217,11 @@ mod tests {
         // reading after the limit and closes the channel.
         let long = vec![b'x'; 2 * MAX_WORKER_LINE];
         let _ = to_root.write_all(&long).await;
-        served.await.unwrap();
+        // A guard, not a measure: an unbounded reader would wait for ever.
+        tokio::time::timeout(std::time::Duration::from_secs(60), served)
+            .await
+            .expect("root stopped reading the long line")
+            .unwrap();
         // Closed with unread bytes, the channel may also read as reset.
         let mut rest = Vec::new();
         let _ = from_root.read_to_end(&mut rest).await;
