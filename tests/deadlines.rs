@@ -148,7 +148,7 @@ fn a_worker_that_never_answers_costs_only_its_own_share_and_every_caller_gets_an
     // her share, the deadline for the calls within it (keep-alives or not).
     let answers: Vec<_> = flood.into_iter().map(|t| t.join().unwrap()).collect();
     assert!(
-        !holder.try_wait().unwrap().is_some(),
+        holder.try_wait().unwrap().is_none(),
         "the lock is still held"
     );
     let late: Vec<_> = answers.iter().filter(|a| a.status == 504).collect();
