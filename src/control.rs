@@ -21,15 +21,16 @@
 //! supervisor → worker:  {"ok":true}
 //! ```
 
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
 use serde_json::{json, Map, Value};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 use crate::account::{Fresh, SystemFiles};
+use crate::bounded_lines::{next_line, next_line_blocking, MAX_SUPERVISOR_LINE};
 use crate::email::MailAddress;
 
 /// What a worker may ask.
@@ -149,10 +150,9 @@ impl SystemFiles for FileClient {
             unless: known.map(str::to_owned),
         };
         stream.get_mut().write_all(request.to_line().as_bytes())?;
-        let mut line = String::new();
-        if stream.read_line(&mut line)? == 0 {
+        let Some(line) = next_line_blocking(&mut *stream, MAX_SUPERVISOR_LINE)? else {
             return Err(io::Error::other("the supervisor is gone"));
-        }
+        };
         let reply: Value = serde_json::from_str(&line).map_err(io::Error::other)?;
         let version = reply
             .get("version")
@@ -208,10 +208,9 @@ impl ActionClient {
             let mut stream = self.stream.lock().await;
             let request = Request::AfterChange(address.to_string()).to_line();
             stream.get_mut().write_all(request.as_bytes()).await?;
-            let mut line = String::new();
-            if stream.read_line(&mut line).await? == 0 {
+            let Some(line) = next_line(&mut *stream, MAX_SUPERVISOR_LINE).await? else {
                 return Err(io::Error::other("the supervisor is gone"));
-            }
+            };
             let reply: Value = serde_json::from_str(&line).map_err(io::Error::other)?;
             Ok::<_, io::Error>(
                 reply
@@ -238,8 +237,10 @@ impl ActionClient {
             let mut stream = self.stream.lock().await;
             let request = Request::Audit(line).to_line();
             stream.get_mut().write_all(request.as_bytes()).await?;
-            let mut reply = String::new();
-            if stream.read_line(&mut reply).await? == 0 {
+            if next_line(&mut *stream, MAX_SUPERVISOR_LINE)
+                .await?
+                .is_none()
+            {
                 return Err(io::Error::other("the supervisor is gone"));
             }
             Ok::<_, io::Error>(())
@@ -258,6 +259,7 @@ pub fn audit_reply() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::BufRead;
 
     #[test]
     fn requests_round_trip_and_anything_else_is_refused() {

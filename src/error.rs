@@ -158,6 +158,14 @@ pub enum Error {
         whom: String,
     },
 
+    // ---- root's calls to an account's worker (issue 19): the worker is
+    // late or busy, never the caller's fault ----
+    #[error("The account's server did not answer within {seconds} seconds (liveapid --worker-call-timeout); try again later.")]
+    WorkerDeadline { seconds: f64 },
+
+    #[error("The account's server already has {limit} calls in progress (liveapid --worker-calls); try again in a moment.")]
+    WorkerBusy { limit: usize },
+
     // ---- storage ----
     #[error("The system could not {action} “{}”: {source}", path.display())]
     Storage {
@@ -497,6 +505,8 @@ mod tests {
                 module: s(),
                 func: s(),
             },
+            Error::WorkerDeadline { seconds: 1.0 },
+            Error::WorkerBusy { limit: 1 },
             Error::storage("write", path(), io()),
             Error::LockTimeout {
                 path: path(),
@@ -544,6 +554,8 @@ mod tests {
                 | Error::Config(_)
                 | Error::DamagedMailbox(_)
                 | Error::Storage { .. }
+                | Error::WorkerDeadline { .. }
+                | Error::WorkerBusy { .. }
                 | Error::LockTimeout { .. } => (false, false),
                 Error::OutsideHome(_)
                 | Error::UnfitFile { .. }
@@ -598,7 +610,7 @@ mod tests {
                 "is_security_refusal of {e:?}"
             );
         }
-        assert_eq!(all.len(), 53, "one of each variant");
+        assert_eq!(all.len(), 55, "one of each variant");
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub mod after_change;
 pub mod api;
 pub mod audit;
 pub mod audit_budget;
+pub mod bounded_lines;
 pub mod command_line;
 pub mod config;
 pub mod control;

@@ -119,11 +119,12 @@ fn follow_supervisor(
     pipe: tokio::net::unix::pipe::Receiver,
     initial: ServerOptions,
 ) -> tokio::sync::watch::Receiver<ServerOptions> {
-    use tokio::io::AsyncBufReadExt;
+    use crate::bounded_lines::{next_line, MAX_WORKER_LINE};
     let (settings, receiver) = tokio::sync::watch::channel(initial);
     tokio::spawn(async move {
-        let mut lines = tokio::io::BufReader::new(pipe).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
+        // A settings line is a few hundred bytes; a longer one ends the pipe.
+        let mut lines = tokio::io::BufReader::new(pipe);
+        while let Ok(Some(line)) = next_line(&mut lines, MAX_WORKER_LINE).await {
             let update = serde_json::from_str::<Tunables>(&line)
                 .ok()
                 .and_then(|t| t.applied_to(&settings.borrow()));

@@ -2,6 +2,7 @@
 //! on good and bad files, and `serve` taking its settings from the file
 //! with the command line's flags on top.
 
+#[macro_use]
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -87,6 +88,80 @@ mod check_config {
             stdout_again.lines().skip(1).collect::<Vec<_>>(),
             stdout.lines().skip(1).collect::<Vec<_>>()
         );
+    }
+
+    /// Root takes no settings from a file another user could have written
+    /// (the after-change command runs as root), and writes no audit log in
+    /// a directory others can write.
+    #[test]
+    fn as_root_a_file_or_audit_directory_others_can_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        needs_root!();
+        let mode = |path: &Path, mode: u32| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "root = \"/\"\n");
+        mode(&path, 0o644);
+        let (ok, _, stderr) = check(&path);
+        assert!(ok, "{stderr}");
+        for (bits, expected) in [(0o666, "mode 0666"), (0o620, "mode 0620")] {
+            mode(&path, bits);
+            let (ok, stdout, stderr) = check(&path);
+            assert!(!ok && stdout.is_empty(), "{bits:o} accepted");
+            assert!(
+                stderr.contains(&format!(
+                    "the configuration file {} is writable by group or others ({expected})",
+                    path.display()
+                )),
+                "{stderr}"
+            );
+            let serve = liveapid()
+                .args(["serve", "--user", "nobody", "--config"])
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert_eq!(serve.status.code(), Some(1));
+            let stderr = String::from_utf8_lossy(&serve.stderr);
+            assert!(stderr.contains("writable by group or others"), "{stderr}");
+        }
+        mode(&path, 0o644);
+        std::os::unix::fs::chown(&path, Some(65534), None).unwrap();
+        let (ok, _, stderr) = check(&path);
+        assert!(!ok);
+        assert!(
+            stderr.contains("belongs to uid 65534, not root"),
+            "{stderr}"
+        );
+        std::os::unix::fs::chown(&path, Some(0), None).unwrap();
+        mode(dir.path(), 0o777);
+        let (ok, _, stderr) = check(&path);
+        assert!(!ok);
+        assert!(
+            stderr.contains("the configuration file's directory"),
+            "{stderr}"
+        );
+        mode(dir.path(), 0o755);
+
+        let logs = dir.path().join("logs");
+        std::fs::create_dir(&logs).unwrap();
+        mode(&logs, 0o1777);
+        let path = write(
+            dir.path(),
+            &format!("audit_log = \"{}\"\n", logs.join("audit.log").display()),
+        );
+        let (ok, _, stderr) = check(&path);
+        assert!(!ok);
+        assert!(
+            stderr.contains(&format!(
+                "the audit log's directory {} is writable by group or others (mode 1777)",
+                logs.display()
+            )),
+            "{stderr}"
+        );
+        mode(&logs, 0o755);
+        let (ok, _, stderr) = check(&path);
+        assert!(ok, "{stderr}");
     }
 
     #[test]

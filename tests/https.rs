@@ -338,8 +338,11 @@ fn every_authentication_failure_gets_the_same_401() {
 
 #[test]
 fn after_n_failures_even_the_right_credentials_get_429() {
-    let audit = tempfile::NamedTempFile::new().unwrap();
-    let audit_path = audit.path().display().to_string();
+    // In a directory of its own: root writes no log in a directory others
+    // can write (such as /tmp).
+    let audit_dir = tempfile::tempdir().unwrap();
+    let audit = audit_dir.path().join("audit.log");
+    let audit_path = audit.display().to_string();
     let (_account, daemon, port) = serve(&["--auth-failures", "3", "--audit-log", &audit_path]);
     let secret = create_token(&daemon, "right");
     let wrong = token("demo", "WRONGWRONGWRONGWRONGWRONGWRONG00");
@@ -361,7 +364,7 @@ fn after_n_failures_even_the_right_credentials_get_429() {
     );
     assert_eq!(other.status, 429);
 
-    let lines: Vec<Value> = std::fs::read_to_string(audit.path())
+    let lines: Vec<Value> = std::fs::read_to_string(&audit)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -388,20 +391,23 @@ fn after_n_failures_even_the_right_credentials_get_429() {
     );
     assert_eq!(lines[0]["method"], "token");
     assert_eq!(lines[0]["source"], "127.0.0.1");
-    let text = std::fs::read_to_string(audit.path()).unwrap();
+    let text = std::fs::read_to_string(&audit).unwrap();
     assert!(!text.contains(&secret) && !daemon.output().contains(&secret));
     common::keep_for_the_suite("logs", &text);
 }
 
 #[test]
 fn a_success_is_audited_without_the_secret() {
-    let audit = tempfile::NamedTempFile::new().unwrap();
-    let audit_path = audit.path().display().to_string();
+    // In a directory of its own: root writes no log in a directory others
+    // can write (such as /tmp).
+    let audit_dir = tempfile::tempdir().unwrap();
+    let audit = audit_dir.path().join("audit.log");
+    let audit_path = audit.display().to_string();
     let (_account, daemon, port) = serve(&["--audit-log", &audit_path]);
     let secret = create_token(&daemon, "audited");
     let ok = https::request(port, "/execute/Email/count_pops", &token("demo", &secret));
     assert_eq!(ok.status, 200);
-    let text = std::fs::read_to_string(audit.path()).unwrap();
+    let text = std::fs::read_to_string(&audit).unwrap();
     let login: Value = text
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())

@@ -294,6 +294,14 @@ struct HttpsArgs {
     /// Seconds a login session may stay unused before it ends.
     #[arg(long, value_name = "SECS", default_value_t = liveapid::https::DEFAULT_SESSION_IDLE.as_secs_f64())]
     session_idle: f64,
+    /// Calls to one account's worker in progress at once; one more is
+    /// answered 503 at once, so one account cannot take the others' share.
+    #[arg(long, value_name = "N", default_value_t = liveapid::https::worker_calls::DEFAULT_WORKER_CALLS)]
+    worker_calls: usize,
+    /// Seconds a call to an account's worker may take in all (keep-alive
+    /// bytes do not extend it); then the caller gets 504.
+    #[arg(long, value_name = "SECS", default_value_t = liveapid::protocol::client::DEFAULT_CALL_TIMEOUT.as_secs_f64())]
+    worker_call_timeout: f64,
 }
 
 impl HttpsArgs {
@@ -306,6 +314,8 @@ impl HttpsArgs {
             session_idle: seconds("--session-idle", self.session_idle)?,
             max_body: server.max_request_bytes,
             max_connections: server.max_connections.max(1),
+            worker_calls: self.worker_calls.max(1),
+            worker_call_timeout: seconds("--worker-call-timeout", self.worker_call_timeout)?,
         })
     }
 }

@@ -41,6 +41,10 @@ pub struct Cli {
     /// as `liveapid serve --audit-log` does.
     #[arg(long, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
+    /// As root with --user: seconds the account's worker may take to answer
+    /// (keep-alive bytes do not extend it).
+    #[arg(long, value_name = "SECS", default_value_t = crate::protocol::client::DEFAULT_CALL_TIMEOUT.as_secs_f64())]
+    pub worker_call_timeout: f64,
     /// Prefix of the system files (etc/passwd, var/cpanel/users/NAME, ...).
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub root: PathBuf,

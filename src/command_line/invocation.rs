@@ -10,6 +10,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
@@ -19,6 +20,7 @@ use crate::audit::{AuditLog, AuditSink};
 use crate::dispatch;
 use crate::error::{Error, Result};
 use crate::protocol::{client, RawArgs};
+use crate::shutdown::Termination;
 use crate::state::AccountState;
 use crate::supervisor::PrivateWorker;
 
@@ -35,6 +37,9 @@ pub struct Invocation {
     pub args: Map<String, Value>,
     /// `--audit-log`: the same audit lines a daemon writes.
     pub audit_log: Option<PathBuf>,
+    /// `--worker-call-timeout`: the deadline of the call to the account's
+    /// worker (root with `--user`).
+    pub call_timeout: Duration,
 }
 
 impl std::fmt::Debug for Invocation {
@@ -46,6 +51,7 @@ impl std::fmt::Debug for Invocation {
             .field("module", &self.module)
             .field("func", &self.func)
             .field("args", &self.args.keys().collect::<Vec<_>>())
+            .field("call_timeout", &self.call_timeout)
             .finish()
     }
 }
@@ -74,6 +80,9 @@ pub async fn run(invocation: Invocation) -> Result<Value> {
             ))
         })?,
     };
+    if let Some(log) = &invocation.audit_log {
+        crate::config::ownership::check_audit_log(log)?;
+    }
     let locator = AccountLocator::new(&user, &invocation.root, invocation.home.as_deref())?;
     let owner = locator.system_user().uid;
     if !root_caller && owner != caller {
@@ -98,8 +107,15 @@ pub async fn run(invocation: Invocation) -> Result<Value> {
     Ok(result.envelope(&invocation.module, &invocation.func))
 }
 
-/// The call made in a private worker running as the account.
+/// The call made in a private worker running as the account, within the
+/// call's deadline. SIGINT, SIGTERM and SIGHUP end the wait like the
+/// deadline does: the scratch directory is removed on every way out, and
+/// the worker, which loses its lifeline when this process ends, stops.
 async fn in_worker(locator: AccountLocator, invocation: Invocation) -> Result<Value> {
+    // Caught before the scratch directory exists, so that no signal can
+    // end the process the default way while the directory is there.
+    let mut termination = Termination::install()?;
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let dir = tempfile::Builder::new()
         .prefix("liveapid-uapi-")
         .tempdir()?;
@@ -111,24 +127,39 @@ async fn in_worker(locator: AccountLocator, invocation: Invocation) -> Result<Va
     let mut worker = PrivateWorker::start(locator, &invocation.root, dir.path(), None, audit)?;
     let socket = worker.socket().to_owned();
     let Invocation {
-        module, func, args, ..
+        module,
+        func,
+        args,
+        call_timeout,
+        ..
     } = invocation;
     // Held as `RawArgs` so that the values are wiped when the call is done.
     let args = RawArgs::Object(args);
-    let call = tokio::task::spawn_blocking(move || {
-        let RawArgs::Object(map) = &args else {
-            unreachable!("built as an object just above")
-        };
-        client::uapi_call(&socket, &module, &func, map)
-    });
+    let empty = serde_json::Map::new();
+    let map = match &args {
+        RawArgs::Object(map) => map,
+        _ => &empty,
+    };
+    let interrupted = |name: &str| {
+        Error::Config(format!(
+            "interrupted by {name} before the account's worker answered; the call may or may not have been made"
+        ))
+    };
     let reply = tokio::select! {
-        reply = call => reply.map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?,
+        reply = client::uapi_call(&socket, &module, &func, map, call_timeout) => reply,
         () = worker.exited() => {
             return Err(Error::Config(
                 "the account's worker exited before answering (see the messages above)".into(),
             ))
         }
+        () = termination.recv() => return Err(interrupted("a signal (SIGINT or SIGTERM)")),
+        _ = hangup.recv() => return Err(interrupted("SIGHUP")),
     };
-    worker.stop().await;
+    if reply.is_ok() {
+        // A worker that answered finishes cleanly; one that did not is
+        // not waited for (its drain could take as long again).
+        worker.stop().await;
+    }
+    drop(dir);
     reply
 }

@@ -40,6 +40,10 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     if rustix::process::geteuid().is_root() && cli.user.is_none() {
         return usage("as root, name the account with --user NAME (the call runs as that account)");
     }
+    let call_timeout = match std::time::Duration::try_from_secs_f64(cli.worker_call_timeout) {
+        Ok(timeout) if !timeout.is_zero() => timeout,
+        _ => return usage("--worker-call-timeout must be a positive number of seconds"),
+    };
     if let Err(e) = read_secrets(&mut pairs) {
         return failure(&e);
     }
@@ -54,6 +58,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         func: cli.function,
         args: to_object(pairs),
         audit_log: cli.audit_log,
+        call_timeout,
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

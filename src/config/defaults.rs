@@ -73,6 +73,11 @@ pub fn flag_values(file: &ConfigFile) -> Vec<(&'static str, Vec<String>)> {
     put("tls_key", path(&https.tls_key));
     put("auth_failures", https.auth_failures.map(|n| n.to_string()));
     put("session_idle", https.session_idle.map(|s| s.0.to_string()));
+    put("worker_calls", https.worker_calls.map(|n| n.0.to_string()));
+    put(
+        "worker_call_timeout",
+        https.worker_call_timeout.map(|s| s.0.to_string()),
+    );
     // `--https` is repeatable: every address is one of its defaults.
     if !https.listen.is_empty() {
         let addresses = https.listen.iter().map(ToString::to_string).collect();

@@ -26,6 +26,8 @@
 //! tls_key = "/etc/liveapid/tls/privkey.pem"
 //! auth_failures = 10
 //! session_idle = 900
+//! worker_calls = 32               # per account, in progress at once
+//! worker_call_timeout = 120       # seconds, each call to a worker
 //!
 //! [[account]]
 //! user = "bob"
@@ -117,7 +119,8 @@ pub struct AfterChangeTable {
 }
 
 /// `[https]`: the HTTPS front end, as the `serve` flags `--https`,
-/// `--tls-cert`, `--tls-key`, `--auth-failures`, `--session-idle`.
+/// `--tls-cert`, `--tls-key`, `--auth-failures`, `--session-idle`,
+/// `--worker-calls`, `--worker-call-timeout`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpsTable {
@@ -132,6 +135,10 @@ pub struct HttpsTable {
     pub auth_failures: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_idle: Option<Seconds>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker_calls: Option<Positive>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker_call_timeout: Option<Seconds>,
 }
 
 impl HttpsTable {

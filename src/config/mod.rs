@@ -8,9 +8,11 @@
 //!
 //! - [`file`]: the file's tables, read with every error naming its key and line.
 //! - [`defaults`]: file settings → the `serve` flags' defaults.
+//! - [`ownership`]: as root, only files and directories root alone can write.
 
 pub mod defaults;
 pub mod file;
+pub mod ownership;
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -52,7 +54,12 @@ impl ConfigPath {
     ///
     /// [`Error::Config`]: unreadable, or a key or value that is wrong (named
     /// with its line).
+    /// As root, a file that anyone but root can write (or whose directory
+    /// they can) is refused ([`ownership::check_config_file`]).
     pub fn load(&self) -> Result<Option<ConfigFile>> {
+        if self.path.exists() {
+            ownership::check_config_file(&self.path)?;
+        }
         match std::fs::read_to_string(&self.path) {
             Ok(text) => ConfigFile::parse(&text, &self.path).map(Some),
             Err(e) if e.kind() == ErrorKind::NotFound && !self.explicit => Ok(None),

@@ -6,13 +6,14 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use super::worker_calls::{WorkerGate, DEFAULT_WORKER_CALLS};
 use crate::account::AccountLocator;
 use crate::error::{Error, Result};
-use crate::protocol::client;
-use crate::protocol::secrets::wipe;
+use crate::protocol::client::DEFAULT_CALL_TIMEOUT;
 
 /// One served account.
 #[derive(Debug, Clone)]
@@ -22,20 +23,40 @@ pub struct ServedAccount {
     pub socket: PathBuf,
 }
 
-/// Every account of the daemon, by user name.
-#[derive(Debug, Clone, Default)]
+/// Every account of the daemon, by user name, each with its share of
+/// root's calls ([`WorkerGate`]).
+#[derive(Debug, Default)]
 pub struct Accounts {
     by_user: BTreeMap<String, ServedAccount>,
+    gates: BTreeMap<String, WorkerGate>,
 }
 
 impl Accounts {
+    /// The accounts, with the default share and deadline of calls.
     pub fn new(accounts: impl IntoIterator<Item = ServedAccount>) -> Accounts {
-        Accounts {
-            by_user: accounts
-                .into_iter()
-                .map(|a| (a.locator.user().to_owned(), a))
-                .collect(),
-        }
+        let by_user: BTreeMap<String, ServedAccount> = accounts
+            .into_iter()
+            .map(|a| (a.locator.user().to_owned(), a))
+            .collect();
+        Accounts::gated(by_user, DEFAULT_WORKER_CALLS, DEFAULT_CALL_TIMEOUT)
+    }
+
+    /// The same accounts, `per_account` calls at once each, every call
+    /// ending within `deadline`.
+    pub fn with_call_limits(self, per_account: usize, deadline: Duration) -> Accounts {
+        Accounts::gated(self.by_user, per_account, deadline)
+    }
+
+    fn gated(
+        by_user: BTreeMap<String, ServedAccount>,
+        per_account: usize,
+        deadline: Duration,
+    ) -> Accounts {
+        let gates = by_user
+            .keys()
+            .map(|user| (user.clone(), WorkerGate::new(user, per_account, deadline)))
+            .collect();
+        Accounts { by_user, gates }
     }
 
     /// The account called `user`.
@@ -54,29 +75,26 @@ impl Accounts {
     }
 }
 
-/// Calls UAPI `module::func` with `args` on the account's socket; the bare
-/// result object (`status`, `data`, `errors`, …). The arguments are wiped.
+/// Calls UAPI `module::func` with `args` on the account's socket, within
+/// the account's share and deadline; the bare result object (`status`,
+/// `data`, `errors`, …). The arguments are wiped.
 ///
 /// # Errors
 ///
-/// When the account's server cannot be reached or answers no UAPI reply.
+/// [`Error::WorkerBusy`], [`Error::WorkerDeadline`], or when the account's
+/// server cannot be reached or answers no UAPI reply.
 pub async fn call(
+    accounts: &Accounts,
     account: &ServedAccount,
     module: &str,
     func: &str,
-    mut args: Map<String, Value>,
+    args: Map<String, Value>,
 ) -> Result<Value> {
-    let socket = account.socket.clone();
-    let (module, func) = (module.to_owned(), func.to_owned());
-    let reply = tokio::task::spawn_blocking(move || {
-        let reply = client::uapi_call(&socket, &module, &func, &args);
-        for value in args.values_mut() {
-            wipe(value);
-        }
-        reply
-    })
-    .await
-    .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))??;
+    let reply = match accounts.gates.get(account.locator.user()) {
+        Some(gate) => gate.call(&account.socket, module, func, args).await?,
+        // Not one of this front end's accounts: nothing to call.
+        None => return Err(not_uapi()),
+    };
     match reply {
         Value::Object(mut envelope) => match envelope.remove("result") {
             Some(result @ Value::Object(_)) => Ok(result),

@@ -78,6 +78,9 @@ pub struct FrontEnd {
 enum Refusal {
     Wrong,
     TooMany,
+    /// The account's worker could not say (late or busy): not counted as a
+    /// failure, and answered 503/504.
+    Unavailable(Error),
 }
 
 impl FrontEnd {
@@ -110,6 +113,7 @@ impl FrontEnd {
             Ok(identity) => identity,
             Err(Refusal::Wrong) => return failure(401, ACCESS_DENIED),
             Err(Refusal::TooMany) => return too_many(),
+            Err(Refusal::Unavailable(e)) => return unavailable(&e),
         };
         // The dispatcher's internal names (a leading `_`) are answered only
         // for the front end itself: a client gets the error any such name gets.
@@ -133,14 +137,11 @@ impl FrontEnd {
         let Some(account) = self.accounts.get(identity.account()) else {
             return failure(401, ACCESS_DENIED);
         };
-        match accounts::call(account, module, func, args).await {
+        match accounts::call(&self.accounts, account, module, func, args).await {
             Ok(result) => Reply::json(200, result),
             Err(e) => {
                 tracing::warn!(user = account.locator.user(), error = %e, "the account's server did not answer");
-                failure(
-                    503,
-                    "The account's server is not available; try again in a moment.",
-                )
+                unavailable(&e)
             }
         }
     }
@@ -198,7 +199,11 @@ impl FrontEnd {
             return Err(Refusal::TooMany);
         }
         let ok = match self.accounts.get(user) {
-            Some(account) => token_opens(account, token).await,
+            // A worker that cannot answer is its account's problem, not a
+            // wrong token: no failure is counted against the caller.
+            Some(account) => token_opens(&self.accounts, account, token)
+                .await
+                .map_err(Refusal::Unavailable)?,
             None => false,
         };
         if ok {
@@ -241,7 +246,10 @@ impl FrontEnd {
             return Err(Refusal::TooMany);
         }
         let identity = match method {
-            Method::Webmail => self.mailbox_password(user, password).await,
+            Method::Webmail => self
+                .mailbox_password(user, password)
+                .await
+                .map_err(Refusal::Unavailable)?,
             _ => self.account_password(user, password).await,
         };
         match identity {
@@ -278,24 +286,40 @@ impl FrontEnd {
         })
     }
 
-    async fn mailbox_password(&self, address: &str, password: &str) -> Option<Identity> {
-        let (localpart, domain) = address.split_once('@')?;
+    /// The mailbox's identity if `password` is its own; the error when its
+    /// account's worker is late or busy.
+    async fn mailbox_password(
+        &self,
+        address: &str,
+        password: &str,
+    ) -> Result<Option<Identity>, Error> {
+        let Some((localpart, domain)) = address.split_once('@') else {
+            return Ok(None);
+        };
         let domain = domain.to_ascii_lowercase();
         if localpart.is_empty() || domain.is_empty() {
-            return None;
+            return Ok(None);
         }
-        let account = self.accounts.owner_of(&domain)?;
+        let Some(account) = self.accounts.owner_of(&domain) else {
+            return Ok(None);
+        };
         let mut args = Map::new();
         args.insert("email".into(), json!(format!("{localpart}@{domain}")));
         args.insert("password".into(), json!(password));
-        let result = accounts::call(account, "Email", "verify_password", args)
+        let result = match accounts::call(&self.accounts, account, "Email", "verify_password", args)
             .await
-            .ok()?;
-        (result["status"] == 1 && result["data"] == 1).then(|| Identity::Webmail {
-            user: account.locator.user().to_owned(),
-            localpart: localpart.to_owned(),
-            domain,
-        })
+        {
+            Ok(result) => result,
+            Err(e @ (Error::WorkerDeadline { .. } | Error::WorkerBusy { .. })) => return Err(e),
+            Err(_) => return Ok(None),
+        };
+        Ok(
+            (result["status"] == 1 && result["data"] == 1).then(|| Identity::Webmail {
+                user: account.locator.user().to_owned(),
+                localpart: localpart.to_owned(),
+                domain,
+            }),
+        )
     }
 
     /// `POST /login/` with `user` and `pass`: a session.
@@ -313,6 +337,7 @@ impl FrontEnd {
                 reply.body = json!({"status": 0, "message": "too_many_failures"});
                 return reply;
             }
+            Err(Refusal::Unavailable(e)) => return unavailable(&e),
         };
         let mut args = args;
         for value in args.values_mut() {
@@ -369,6 +394,7 @@ impl FrontEnd {
         let reason = match why {
             Refusal::Wrong => "wrong or missing credentials",
             Refusal::TooMany => "too many failures",
+            Refusal::Unavailable(_) => "the account's server did not answer",
         };
         tracing::info!(method = method.name(), %source, reason, "authentication refused");
         auth_audit::record(
@@ -383,16 +409,36 @@ impl FrontEnd {
     }
 }
 
-/// Whether `token` is a live API token of `account` (asked of its worker).
-async fn token_opens(account: &ServedAccount, token: &str) -> bool {
+/// Whether `token` is a live API token of `account` (asked of its worker);
+/// the error when the worker is late or busy, so the caller learns that
+/// instead of a 401.
+async fn token_opens(
+    accounts: &Accounts,
+    account: &ServedAccount,
+    token: &str,
+) -> Result<bool, Error> {
     let mut args = Map::new();
     args.insert("token".into(), json!(token));
-    match accounts::call(account, "Tokens", CHECK_FUNCTION, args).await {
-        Ok(result) => result["status"] == 1 && result["data"] == 1,
+    match accounts::call(accounts, account, "Tokens", CHECK_FUNCTION, args).await {
+        Ok(result) => Ok(result["status"] == 1 && result["data"] == 1),
+        Err(e @ (Error::WorkerDeadline { .. } | Error::WorkerBusy { .. })) => Err(e),
         Err(e) => {
             tracing::warn!(user = account.locator.user(), error = %e, "cannot check a token");
-            false
+            Ok(false)
         }
+    }
+}
+
+/// The answer when the account's worker did not answer: 504 past the
+/// deadline, 503 otherwise, with the reason in `errors[]`.
+fn unavailable(e: &Error) -> Reply {
+    match e {
+        Error::WorkerDeadline { .. } => failure(504, &e.to_string()),
+        Error::WorkerBusy { .. } => failure(503, &e.to_string()),
+        _ => failure(
+            503,
+            "The account's server is not available; try again in a moment.",
+        ),
     }
 }
 

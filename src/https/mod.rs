@@ -29,6 +29,7 @@ pub mod routes;
 pub mod sessions;
 pub mod tls;
 pub mod webmail;
+pub mod worker_calls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -62,6 +63,10 @@ pub struct HttpsConfig {
     pub max_body: usize,
     /// HTTPS connections at once.
     pub max_connections: usize,
+    /// `--worker-calls N`: calls to one account's worker in progress at once.
+    pub worker_calls: usize,
+    /// `--worker-call-timeout SECS`: the deadline of each call to a worker.
+    pub worker_call_timeout: Duration,
 }
 
 impl Default for HttpsConfig {
@@ -74,6 +79,8 @@ impl Default for HttpsConfig {
             session_idle: DEFAULT_SESSION_IDLE,
             max_body: 1 << 20,
             max_connections: 256,
+            worker_calls: worker_calls::DEFAULT_WORKER_CALLS,
+            worker_call_timeout: crate::protocol::client::DEFAULT_CALL_TIMEOUT,
         }
     }
 }
@@ -130,7 +137,7 @@ pub async fn start(
         .map(tokio::net::TcpListener::local_addr)
         .collect::<std::io::Result<Vec<_>>>()?;
     let front = front_end::FrontEnd {
-        accounts,
+        accounts: accounts.with_call_limits(config.worker_calls, config.worker_call_timeout),
         sessions: sessions::Sessions::new(config.session_idle),
         failures: failures::Failures::new(config.auth_failures),
         audit,

@@ -1,12 +1,18 @@
 //! A minimal LiveAPI client: one UAPI call over a socket, as the official
-//! clients make it. Used where liveapid talks to one of its own workers
-//! (the `uapi` command run by root for an account).
+//! clients make it. Used where liveapid, as root, talks to one of its own
+//! workers (the HTTPS front end, the `uapi` command run by root for an
+//! account).
+//!
+//! The call is asynchronous and has one hard deadline for the whole
+//! exchange: a worker whose storage hangs may send keep-alive newlines for
+//! ever, and root must neither wait for it nor pin a thread on it.
 
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
+use std::time::Duration;
 
 use serde_json::{json, Map, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::UnixStream;
 use zeroize::Zeroizing;
 
 use super::secrets::wipe;
@@ -16,27 +22,44 @@ use crate::error::{Error, Result};
 /// refuses more than 20 MiB, docs/protocol.md C13).
 const MAX_REPLY: usize = 64 << 20;
 
-/// The longest wait for the next bytes of a reply.
-const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+/// The default deadline of one call: far above any legitimate call (a
+/// 100 000-mailbox listing takes seconds, a change waits at most the 30 s
+/// lock timeout plus its commit), far below "for ever".
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Calls UAPI `module::func` with `args` on the LiveAPI socket at `socket`;
-/// the reply's JSON object (the UAPI envelope).
+/// the reply's JSON object (the UAPI envelope). The whole exchange, keep-alive
+/// bytes included, must end within `deadline`.
 ///
 /// # Errors
 ///
-/// When the socket cannot be reached, the connection ends early, or the
-/// reply is not a LiveAPI frame.
-pub fn uapi_call(
+/// [`Error::WorkerDeadline`] past the deadline; otherwise when the socket
+/// cannot be reached, the connection ends early, or the reply is not a
+/// LiveAPI frame.
+pub async fn uapi_call(
+    socket: &Path,
+    module: &str,
+    func: &str,
+    args: &Map<String, Value>,
+    deadline: Duration,
+) -> Result<Value> {
+    match tokio::time::timeout(deadline, exchange(socket, module, func, args)).await {
+        Ok(reply) => reply,
+        Err(_) => Err(Error::WorkerDeadline {
+            seconds: deadline.as_secs_f64(),
+        }),
+    }
+}
+
+async fn exchange(
     socket: &Path,
     module: &str,
     func: &str,
     args: &Map<String, Value>,
 ) -> Result<Value> {
-    let mut stream =
-        UnixStream::connect(socket).map_err(|e| Error::storage("connect to", socket, e))?;
-    // A slow call sends keep-alive bytes far more often than this; silence
-    // this long means the other end is stuck.
-    stream.set_read_timeout(Some(READ_TIMEOUT))?;
+    let mut stream = UnixStream::connect(socket)
+        .await
+        .map_err(|e| Error::storage("connect to", socket, e))?;
     // Every copy of the arguments (usually with a password) is wiped.
     let mut action = json!({"module": module, "reqtype": "exec", "func": func, "apiversion": "uapi", "args": args});
     let payload = Zeroizing::new(format!("<cpanelaction>{action}</cpanelaction>"));
@@ -45,11 +68,11 @@ pub fn uapi_call(
     let mut request = Zeroizing::new(Vec::with_capacity(payload.len() + 24));
     request.extend_from_slice(format!("{}\n", payload.len()).as_bytes());
     request.extend_from_slice(payload.as_bytes());
-    stream.write_all(&request)?;
+    stream.write_all(&request).await?;
     let mut reply = Vec::new();
     let mut chunk = [0u8; 16 * 1024];
     while !reply.ends_with(b"</cpanelresult>\n") {
-        let n = stream.read(&mut chunk)?;
+        let n = stream.read(&mut chunk).await?;
         if n == 0 || reply.len() + n > MAX_REPLY {
             return Err(Error::Io(std::io::Error::other(
                 "the LiveAPI connection ended before a whole reply",
@@ -78,5 +101,30 @@ mod tests {
         let frame = b"<?xml version=\"1.0\" ?>\n\n\n<cpanelresult>{\"a\":\"\\u003c/cpanelresult\\u003e\"}</cpanelresult>\n";
         assert_eq!(parse_reply(frame).unwrap(), json!({"a": "</cpanelresult>"}));
         assert!(parse_reply(b"garbage").is_err());
+    }
+
+    /// A server that accepts, reads the request and then sends nothing but
+    /// keep-alive newlines, as a worker stuck on its storage does.
+    #[tokio::test]
+    async fn keepalive_bytes_do_not_extend_the_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("live.sock");
+        let listener = tokio::net::UnixListener::bind(&path).unwrap();
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            loop {
+                if stream.write_all(b"\n").await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        let deadline = Duration::from_millis(300);
+        let err = uapi_call(&path, "Email", "count_pops", &Map::new(), deadline)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::WorkerDeadline { .. }), "{err}");
+        assert!(err.to_string().contains("within 0.3 seconds"), "{err}");
+        server.abort();
     }
 }

@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 
 use crate::account::{AccountLocator, DirectFiles, SystemFiles};
 use crate::after_change::AfterChange;
 use crate::audit::AuditLog;
+use crate::bounded_lines::{self, MAX_WORKER_LINE};
 use crate::control::{after_change_reply, audit_reply, read_reply, Request};
 use crate::email::MailAddress;
 
@@ -42,7 +43,7 @@ pub fn serve(
     let mut tasks = Vec::new();
     let user = locator.user().to_owned();
     if let Ok(stream) = into_tokio(files) {
-        tasks.push(tokio::spawn(answer(stream, move |request| {
+        tasks.push(tokio::spawn(answer(stream, user.clone(), move |request| {
             let user = user.clone();
             let root = root.clone();
             async move {
@@ -66,29 +67,35 @@ pub fn serve(
         })));
     }
     if let Ok(stream) = into_tokio(actions) {
-        tasks.push(tokio::spawn(answer(stream, move |request| {
-            let locator = locator.clone();
-            let after_change = after_change.clone();
-            let audit = audit.clone();
-            async move {
-                match request {
-                    Request::AfterChange(address) => after_change_reply(
-                        run_action(&locator, after_change.as_deref(), &address).await,
-                    ),
-                    Request::Audit(line) => {
-                        if let Some(log) = audit.clone() {
-                            let (user, fields) = (locator.user().to_owned(), audit_fields(line));
-                            let _ = tokio::task::spawn_blocking(move || log.append(&user, fields))
-                                .await;
+        tasks.push(tokio::spawn(answer(
+            stream,
+            locator.user().to_owned(),
+            move |request| {
+                let locator = locator.clone();
+                let after_change = after_change.clone();
+                let audit = audit.clone();
+                async move {
+                    match request {
+                        Request::AfterChange(address) => after_change_reply(
+                            run_action(&locator, after_change.as_deref(), &address).await,
+                        ),
+                        Request::Audit(line) => {
+                            if let Some(log) = audit.clone() {
+                                let (user, fields) =
+                                    (locator.user().to_owned(), audit_fields(line));
+                                let _ =
+                                    tokio::task::spawn_blocking(move || log.append(&user, fields))
+                                        .await;
+                            }
+                            audit_reply()
                         }
-                        audit_reply()
-                    }
-                    Request::Read { .. } => {
-                        after_change_reply(Some("The request was refused.".into()))
+                        Request::Read { .. } => {
+                            after_change_reply(Some("The request was refused.".into()))
+                        }
                     }
                 }
-            }
-        })));
+            },
+        )));
     }
     Channels { tasks }
 }
@@ -98,18 +105,31 @@ fn into_tokio(stream: UnixStream) -> std::io::Result<tokio::net::UnixStream> {
     tokio::net::UnixStream::from_std(stream)
 }
 
-/// Answers each request line with `reply`, until the worker hangs up. A line
-/// that is no request ends the channel: a well-behaved worker never sends one.
-async fn answer<F, Fut>(stream: tokio::net::UnixStream, reply: F)
+/// Answers each request line of `user`'s worker with `reply`, until the
+/// worker hangs up. A line that is no request, or one over
+/// [`MAX_WORKER_LINE`] bytes, ends the channel: a well-behaved worker never
+/// sends one, and root buffers no more of it.
+async fn answer<F, Fut>(stream: tokio::net::UnixStream, user: String, reply: F)
 where
     F: Fn(Request) -> Fut,
     Fut: std::future::Future<Output = String>,
 {
     let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
+    let mut lines = BufReader::new(read);
+    loop {
+        let line = match bounded_lines::next_line(&mut lines, MAX_WORKER_LINE).await {
+            Ok(Some(line)) => line,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(user, error = %e, "a worker sent an unreadable request; its channel is closed");
+                return;
+            }
+        };
         let Some(request) = Request::parse(&line) else {
-            tracing::warn!("a worker sent an unreadable request; its channel is closed");
+            tracing::warn!(
+                user,
+                "a worker sent an unreadable request; its channel is closed"
+            );
             return;
         };
         if write
@@ -180,6 +200,33 @@ fn is_allowed(user: &str, file: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::AsyncReadExt;
+
+    #[tokio::test]
+    async fn a_worker_line_over_the_limit_closes_its_channel_unanswered() {
+        let (worker, supervisor) = tokio::net::UnixStream::pair().unwrap();
+        let served = tokio::spawn(answer(supervisor, "alice".into(), |_| async {
+            audit_reply()
+        }));
+        let (mut from_root, mut to_root) = worker.into_split();
+        to_root.write_all(b"{\"audit\":{}}\n").await.unwrap();
+        let mut reply = [0u8; 12];
+        from_root.read_exact(&mut reply).await.unwrap();
+        assert_eq!(&reply, b"{\"ok\":true}\n");
+        // One line of twice the limit, and no newline in sight: root stops
+        // reading after the limit and closes the channel.
+        let long = vec![b'x'; 2 * MAX_WORKER_LINE];
+        let _ = to_root.write_all(&long).await;
+        // A guard, not a measure: an unbounded reader would wait for ever.
+        tokio::time::timeout(std::time::Duration::from_secs(60), served)
+            .await
+            .expect("root stopped reading the long line")
+            .unwrap();
+        // Closed with unread bytes, the channel may also read as reset.
+        let mut rest = Vec::new();
+        let _ = from_root.read_to_end(&mut rest).await;
+        assert!(rest.is_empty(), "no answer to the long line");
+    }
 
     #[test]
     fn the_allow_list_holds_the_accounts_own_files_only() {

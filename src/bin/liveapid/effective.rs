@@ -145,6 +145,9 @@ impl Serve {
 
     /// What the library's `serve` takes.
     pub fn config(self) -> Result<ServeConfig> {
+        if let Some(log) = &self.server.audit_log {
+            liveapid::config::ownership::check_audit_log(log)?;
+        }
         let mut users = self.users;
         let mut homes = BTreeMap::new();
         let mut sockets = BTreeMap::new();
@@ -218,6 +221,8 @@ impl Serve {
                 tls_key: self.https.tls_key.clone(),
                 auth_failures: Some(self.https.auth_failures),
                 session_idle: Some(Seconds(self.https.session_idle)),
+                worker_calls: count(self.https.worker_calls),
+                worker_call_timeout: Some(Seconds(self.https.worker_call_timeout)),
             },
             accounts: self.accounts.clone(),
         }
@@ -234,6 +239,10 @@ pub fn check_config(parsed: &Parsed) -> ExitCode {
         .server
         .options(0)
         .and_then(|_| serve.server.after_change())
+        .and_then(|_| match &serve.server.audit_log {
+            Some(log) => liveapid::config::ownership::check_audit_log(log),
+            None => Ok(()),
+        })
         .and_then(|_| serve.https.config(&serve.server).map(drop));
     if let Err(e) = checked {
         eprintln!("liveapid check-config: {path}: {e}");
