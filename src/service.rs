@@ -129,6 +129,8 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
         let served = ServedAccount {
             locator: locator.clone(),
             socket: socket_path,
+            // Served in this process: nothing to restart.
+            stuck: None,
         };
         let front = https::start(&config.https, Accounts::new([served]), audit_log).await?;
         let state = AccountState::new(locator)
@@ -165,9 +167,11 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
         if let Some(file) = &socket_file {
             file.give_to(system_user.uid, system_user.gid)?;
         }
+        let stuck = Arc::new(tokio::sync::Notify::new());
         served.push(ServedAccount {
             locator: locator.clone(),
             socket: socket_path,
+            stuck: Some(stuck.clone()),
         });
         let spec = WorkerSpec::new(
             &locator,
@@ -183,6 +187,7 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
             listener: listener.into_std()?,
             socket: socket_file,
             restart: true,
+            stuck: Some(stuck),
         });
     }
     // Opened by root, written by root: a worker sends its lines through its

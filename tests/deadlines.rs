@@ -331,3 +331,63 @@ fn uapi_as_root_removes_its_scratch_directory_when_a_signal_ends_it() {
     holder.wait().unwrap();
     wait_until(|| processes_of(user.uid).is_empty(), "the workers ended");
 }
+
+/// A worker that answers nothing at all (here: stopped with SIGSTOP) is
+/// killed and restarted once root's calls to it have missed their
+/// deadline three times in a row; the other account's worker is left alone.
+#[test]
+fn a_worker_that_stops_answering_is_restarted_and_the_others_are_left_alone() {
+    needs_root!();
+    let host = Host::new(&["sa", "sb"]);
+    let (alice, bob) = (&host.users[0], &host.users[1]);
+    let mut args: Vec<String> = host
+        .users
+        .iter()
+        .flat_map(|u| ["--user".to_owned(), u.name.clone()])
+        .collect();
+    args.extend(["--https", "127.0.0.1:0", "--worker-call-timeout", "2"].map(str::to_owned));
+    let supervisor = host.start(&args);
+    let port = https::port_in_log(|| supervisor.log());
+    let alice_token = token_of(&host, alice);
+    let (stuck, bob_worker) = (
+        supervisor.worker_of(alice).unwrap(),
+        supervisor.worker_of(bob).unwrap(),
+    );
+    signal(stuck, rustix::process::Signal::STOP);
+    let call = || {
+        https::request(
+            port,
+            "/execute/Email/count_pops",
+            &Call {
+                token: Some((&alice.name, &alice_token)),
+                ..Call::default()
+            },
+        )
+    };
+    for _ in 0..3 {
+        let answer = call();
+        assert_eq!(answer.status, 504, "{}", answer.text);
+    }
+    wait_until(
+        || supervisor.worker_of(alice).is_some_and(|pid| pid != stuck),
+        "a new worker for alice",
+    );
+    assert!(
+        !Path::new(&format!("/proc/{stuck}")).exists()
+            || std::fs::read_to_string(format!("/proc/{stuck}/status"))
+                .is_ok_and(|s| s.contains("State:\tZ")),
+        "the stuck worker is gone"
+    );
+    let answer = call();
+    assert_eq!(answer.json()["status"], 1, "{}", answer.text);
+    assert_eq!(
+        supervisor.worker_of(bob),
+        Some(bob_worker),
+        "bob's worker untouched"
+    );
+    let log = supervisor.log();
+    assert!(
+        log.contains("the worker stopped answering root's calls; killing it"),
+        "{log}"
+    );
+}

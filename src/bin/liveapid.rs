@@ -658,6 +658,7 @@ async fn demo_https(
     let served = ServedAccount {
         locator,
         socket: socket.to_owned(),
+        stuck: None,
     };
     let front = match https::start(&config, Accounts::new([served]), None).await {
         Ok(Some(front)) => front,

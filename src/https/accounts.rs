@@ -14,6 +14,8 @@ use super::worker_calls::{WorkerGate, DEFAULT_WORKER_CALLS};
 use crate::account::AccountLocator;
 use crate::error::{Error, Result};
 use crate::protocol::client::DEFAULT_CALL_TIMEOUT;
+use std::sync::Arc;
+use tokio::sync::Notify;
 
 /// One served account.
 #[derive(Debug, Clone)]
@@ -21,6 +23,10 @@ pub struct ServedAccount {
     pub locator: AccountLocator,
     /// The account's LiveAPI socket.
     pub socket: PathBuf,
+    /// Told when the account's worker has stopped answering root's calls
+    /// (the supervisor then restarts it); `None` where no supervisor runs
+    /// the worker.
+    pub stuck: Option<Arc<Notify>>,
 }
 
 /// Every account of the daemon, by user name, each with its share of
@@ -53,8 +59,11 @@ impl Accounts {
         deadline: Duration,
     ) -> Accounts {
         let gates = by_user
-            .keys()
-            .map(|user| (user.clone(), WorkerGate::new(user, per_account, deadline)))
+            .iter()
+            .map(|(user, account)| {
+                let gate = WorkerGate::new(user, per_account, deadline);
+                (user.clone(), gate.telling(account.stuck.clone()))
+            })
             .collect();
         Accounts { by_user, gates }
     }

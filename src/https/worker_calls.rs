@@ -11,11 +11,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::error::{Error, Result};
 use crate::protocol::client;
 use crate::protocol::secrets::wipe;
+
+/// Deadlines missed in a row, with no answer between them, after which the
+/// worker is taken for stuck and its supervisor is told to restart it.
+pub const STUCK_AFTER: u32 = 3;
 
 /// Calls in progress per account by default: far more than a panel or a
 /// webmail makes at once for one account, and a small share of the front
@@ -31,6 +35,8 @@ pub struct WorkerGate {
     deadline: Duration,
     /// Deadlines missed since the last answer: the sign of stuck storage.
     late_in_a_row: AtomicU32,
+    /// Told after [`STUCK_AFTER`] deadlines missed in a row.
+    stuck: Option<Arc<Notify>>,
 }
 
 impl WorkerGate {
@@ -44,7 +50,13 @@ impl WorkerGate {
             limit,
             deadline,
             late_in_a_row: AtomicU32::new(0),
+            stuck: None,
         }
+    }
+
+    /// The same gate, telling `stuck` when the worker stops answering.
+    pub fn telling(self, stuck: Option<Arc<Notify>>) -> WorkerGate {
+        WorkerGate { stuck, ..self }
     }
 
     /// Calls UAPI `module::func` with `args` on `socket`; the reply's
@@ -85,6 +97,13 @@ impl WorkerGate {
                     late_in_a_row = late,
                     "the account's worker did not answer in time; its storage may be stuck"
                 );
+                if late >= STUCK_AFTER {
+                    if let Some(stuck) = &self.stuck {
+                        // The restarted worker gets its own chances.
+                        self.late_in_a_row.store(0, Ordering::Relaxed);
+                        stuck.notify_one();
+                    }
+                }
             }
             Ok(_) => self.late_in_a_row.store(0, Ordering::Relaxed),
             Err(_) => {}

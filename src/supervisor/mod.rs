@@ -45,6 +45,9 @@ pub struct Supervised {
     /// Start the worker again when it dies (a service); a one-command
     /// worker is not restarted, so its command fails at once.
     pub restart: bool,
+    /// Told by root's callers when the worker has stopped answering them:
+    /// it is killed, and restarted like a worker that died.
+    pub stuck: Option<Arc<tokio::sync::Notify>>,
 }
 
 /// A restart waits this long after a crash, doubling up to [`MAX_BACKOFF`].
@@ -124,12 +127,25 @@ async fn supervise(
                 let outcome = loop {
                     // Decided first, acted on after: the select's guards
                     // must not live across the send.
-                    let resend = tokio::select! {
+                    let next = tokio::select! {
                         status = child.wait() => break Some(status),
                         _ = stop.wait_for(|s| *s) => break None,
-                        Ok(()) = settings.changed() => true,
+                        Ok(()) = settings.changed() => Next::Resend,
+                        () = told(&account.stuck) => Next::Kill,
                     };
-                    if resend {
+                    if next == Next::Kill {
+                        // Stuck: killed, not asked to drain (its calls are
+                        // what does not end). A change cut short is undone
+                        // by the store, as after a crash.
+                        tracing::error!(
+                            user,
+                            pid,
+                            "the worker stopped answering root's calls; killing it"
+                        );
+                        let _ = child.start_kill();
+                        break Some(child.wait().await);
+                    }
+                    if next == Next::Resend {
                         let line = Tunables::of(&settings.borrow_and_update());
                         send_settings(&user, &mut to_worker, &line).await;
                     }
@@ -197,6 +213,21 @@ async fn send_settings(user: &str, pipe: &mut tokio::net::unix::pipe::Sender, tu
 }
 
 /// Asks a worker to drain and exit.
+/// What the supervisor does next for a running worker.
+#[derive(PartialEq)]
+enum Next {
+    Resend,
+    Kill,
+}
+
+/// Completes when `stuck` is told; never without one.
+async fn told(stuck: &Option<Arc<tokio::sync::Notify>>) {
+    match stuck {
+        Some(stuck) => stuck.notified().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// How a worker ended, in words for the log: "exit status: 0",
 /// "signal: 9 (SIGKILL)".
 fn ended(status: &std::io::Result<std::process::ExitStatus>) -> String {

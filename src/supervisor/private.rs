@@ -62,6 +62,7 @@ impl PrivateWorker {
             listener: listener.into_std()?,
             socket: Some(socket_file),
             restart: false,
+            stuck: None,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         // The worker runs with the default options (no `server_args`).
