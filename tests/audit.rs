@@ -289,13 +289,48 @@ fn the_supervisor_bounds_a_workers_burst_of_refusals() {
     assert_bounded(&lines(&log), &user.name, 20_000);
 }
 
-/// A full disk (`/dev/full` answers every write with ENOSPC): every call
-/// is answered as usual, and the failure is logged once, not once a call.
+/// A tmpfs of 64 KiB, filled up, unmounted when dropped: a full disk.
+struct FullDisk(tempfile::TempDir);
+
+impl FullDisk {
+    fn new() -> FullDisk {
+        let dir = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=64k,mode=0755", "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "mount a tmpfs");
+        let mut filler = std::fs::File::create(dir.path().join("filler")).unwrap();
+        let block = [0u8; 4096];
+        while std::io::Write::write_all(&mut filler, &block).is_ok() {}
+        FullDisk(dir)
+    }
+}
+
+impl Drop for FullDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.0.path())
+            .status();
+    }
+}
+
+/// A full disk: every call is answered as usual, and the failure is logged
+/// once, not once a call. As root (which takes only a regular file in a
+/// directory no one else can write as its audit log) on a full tmpfs;
+/// otherwise on `/dev/full`, which answers every write with ENOSPC.
 #[test]
 fn a_full_disk_under_the_audit_log_never_stops_a_call() {
     let account = ScratchAccount::new(&[]);
     let socket = account.socket();
     let log = socket.with_extension("log");
+    let full = common::host::is_root().then(FullDisk::new);
+    let audit_log = match &full {
+        Some(disk) => disk.0.path().join("audit.log"),
+        None => std::path::PathBuf::from("/dev/full"),
+    };
     // Started here rather than with Daemon::serve, which reads the audit
     // log back at the end (and /dev/full reads as endless zeros).
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_liveapid"))
@@ -305,7 +340,8 @@ fn a_full_disk_under_the_audit_log_never_stops_a_call() {
         .arg(account.home())
         .arg("--socket")
         .arg(&socket)
-        .args(["--audit-log", "/dev/full"])
+        .arg("--audit-log")
+        .arg(&audit_log)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
