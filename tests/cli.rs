@@ -5,7 +5,6 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::demo::Printed;
 use common::{libxcrypt_verifies, status_and_errors, Client, ScratchAccount};
 use serde_json::json;
 
@@ -16,14 +15,7 @@ fn sigint(child: &std::process::Child) {
 
 #[test]
 fn demo_prints_the_five_ways_and_each_changes_the_password_as_printed() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_liveapid"))
-        .args(["demo", "--https", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let printed = Printed::read(child.stdout.take().unwrap(), Duration::from_secs(20));
+    let (mut child, printed) = common::demo::start(&["--https", "127.0.0.1:0"]);
     let headings: Vec<&str> = printed.ways.iter().map(|w| w.heading.as_str()).collect();
     for (i, way) in [
         "PHP",
@@ -66,14 +58,7 @@ fn demo_prints_the_five_ways_and_each_changes_the_password_as_printed() {
 
 #[test]
 fn the_demo_accepts_the_seed_password_but_still_rates_passwords() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_liveapid"))
-        .args(["demo", "--https", "off"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let printed = Printed::read(child.stdout.take().unwrap(), Duration::from_secs(20));
+    let (mut child, printed) = common::demo::start(&["--https", "off"]);
     assert_eq!(printed.ways.len(), 4, "no HTTPS ways with --https off");
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::os::unix::net::UnixStream::connect(&printed.socket).is_err() {

@@ -220,17 +220,13 @@ fn processes_of(uid: u32) -> Vec<u32> {
         .collect()
 }
 
-#[test]
-fn uapi_as_root_gives_up_at_its_deadline_and_leaves_nothing_behind() {
-    needs_root!();
-    let host = Host::new(&["wu"]);
-    let user = &host.users[0];
-    let tmp = tempfile::tempdir().unwrap();
-    // A first call, answered, makes the lock file as the account.
+/// `user`'s storage stuck: a first `uapi` call, answered, makes the
+/// shadow lock as the account, then another process holds that lock.
+fn stuck_storage(host: &Host, user: &RealUser, tmp: &Path) -> std::process::Child {
     let first = uapi(
-        &host,
+        host,
         user,
-        tmp.path(),
+        tmp,
         &["Email", "suspend_login", "email=user@example.com"],
     )
     .output()
@@ -241,7 +237,16 @@ fn uapi_as_root_gives_up_at_its_deadline_and_leaves_nothing_behind() {
         String::from_utf8_lossy(&first.stderr)
     );
     let lock = host.home(user).join("etc/example.com/shadow.lock");
-    let mut holder = common::hold_lock(&lock, 25);
+    common::hold_lock(&lock, 25)
+}
+
+#[test]
+fn uapi_as_root_gives_up_at_its_deadline_and_leaves_nothing_behind() {
+    needs_root!();
+    let host = Host::new(&["wu"]);
+    let user = &host.users[0];
+    let tmp = tempfile::tempdir().unwrap();
+    let mut holder = stuck_storage(&host, user, tmp.path());
     let out = uapi(
         &host,
         user,
@@ -282,21 +287,7 @@ fn uapi_as_root_removes_its_scratch_directory_when_a_signal_ends_it() {
     let host = Host::new(&["ws"]);
     let user = &host.users[0];
     let tmp = tempfile::tempdir().unwrap();
-    let first = uapi(
-        &host,
-        user,
-        tmp.path(),
-        &["Email", "suspend_login", "email=user@example.com"],
-    )
-    .output()
-    .unwrap();
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
-    let lock = host.home(user).join("etc/example.com/shadow.lock");
-    let mut holder = common::hold_lock(&lock, 25);
+    let mut holder = stuck_storage(&host, user, tmp.path());
     for sent in [Signal::TERM, Signal::INT, Signal::HUP] {
         let child = uapi(
             &host,

@@ -32,6 +32,21 @@ pub struct Printed {
     pub ways: Vec<Way>,
 }
 
+/// Starts `liveapid demo ARGS` (the debug binary of this build) and reads
+/// what it prints before it serves.
+pub fn start(args: &[&str]) -> (std::process::Child, Printed) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_liveapid"))
+        .arg("demo")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let printed = Printed::read(child.stdout.take().unwrap(), Duration::from_secs(20));
+    (child, printed)
+}
+
 impl Printed {
     /// Reads `stdout` until the demo says it serves, for at most `limit`
     /// (a cold `cargo run --release` builds first).
