@@ -446,8 +446,7 @@ fn unavailable(e: &Error) -> Reply {
 fn arguments(request: &Request) -> crate::error::Result<Map<String, Value>> {
     let mut args = form::decode(&request.query)?;
     if request.post && request.form_body && !request.body.is_empty() {
-        let text = std::str::from_utf8(&request.body)
-            .map_err(|_| Error::Config("The request body is not UTF-8 text.".into()))?;
+        let text = std::str::from_utf8(&request.body).map_err(|_| Error::BodyNotUtf8)?;
         args.extend(form::decode(text)?);
     }
     Ok(args)
