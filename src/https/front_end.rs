@@ -469,3 +469,27 @@ fn too_many() -> Reply {
     reply.retry_after = Some(super::failures::WINDOW.as_secs());
     reply
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_body_that_is_not_utf8_is_the_clients_error() {
+        let request = Request {
+            post: true,
+            other_method: false,
+            path: "/execute/Email/list_pops".into(),
+            query: String::new(),
+            authorization: None,
+            cookie: None,
+            form_body: true,
+            body: Zeroizing::new(b"email=\xff\xfe".to_vec()),
+            source: IpAddr::from([127, 0, 0, 1]),
+        };
+        let e = arguments(&request).unwrap_err();
+        assert!(matches!(e, Error::BodyNotUtf8), "{e:?}");
+        assert!(e.is_input_error());
+        assert_eq!(e.to_string(), "The request body is not UTF-8 text.");
+    }
+}
