@@ -70,8 +70,8 @@ impl Hangup {
 
 /// Starts following SIGHUP: each one re-reads the settings with `reloader`,
 /// passes them through `adjust` (what this process fixes itself, such as
-/// the uids it serves) and publishes them. Returns what new connections
-/// read.
+/// the uids it serves) and publishes them. Returns the settings in force
+/// ([`crate::worker_settings::in_force`] applies them).
 pub fn follow(
     mut hangup: Hangup,
     reloader: Reloader,
