@@ -189,3 +189,25 @@ impl Reader {
         self.views.current(&account.home_dir, domain)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reloaded_limits_set_the_file_cap_of_the_next_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let demo = crate::demo::create(dir.path()).unwrap();
+        let locator = AccountLocator::new(crate::demo::USER, &demo.root, Some(&demo.home)).unwrap();
+        let capped = |max_file_bytes| Limits {
+            max_file_bytes,
+            ..Limits::default()
+        };
+        let state = AccountState::new(locator).with_limits(&capped(10));
+        let cap = |account: Account| account.home_dir.max_file_bytes();
+        assert_eq!(cap(state.account().await.unwrap()), 10);
+        state.apply_limits(&capped(20));
+        assert_eq!(cap(state.account().await.unwrap()), 20);
+        assert_eq!(cap(state.reader().account().unwrap()), 20);
+    }
+}

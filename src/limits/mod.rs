@@ -201,3 +201,46 @@ fn take(
 fn lock(table: &Mutex<RateTable>) -> std::sync::MutexGuard<'_, RateTable> {
     table.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_at_a_time() -> Limits {
+        Limits {
+            hash_threads: 1,
+            hash_queue: 0,
+            ..Limits::default()
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_new_pool_size_applies_to_the_next_hashes() {
+        let limiter = Arc::new(Limiter::new(&one_at_a_time()));
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let (started, running) = tokio::sync::oneshot::channel::<()>();
+        let busy = {
+            let limiter = limiter.clone();
+            tokio::spawn(async move {
+                limiter
+                    .hash(move || {
+                        let _ = started.send(());
+                        let _ = released.recv();
+                    })
+                    .await
+            })
+        };
+        running.await.unwrap();
+        assert!(matches!(limiter.hash(|| ()).await, Err(Error::HashingBusy)));
+        // The same size again keeps the pool (and its one job running).
+        limiter.apply(&one_at_a_time());
+        assert!(matches!(limiter.hash(|| ()).await, Err(Error::HashingBusy)));
+        limiter.apply(&Limits {
+            hash_threads: 2,
+            ..one_at_a_time()
+        });
+        assert!(limiter.hash(|| ()).await.is_ok(), "the new pool has room");
+        release.send(()).unwrap();
+        assert!(busy.await.unwrap().is_ok(), "the old pool's job finished");
+    }
+}
