@@ -38,6 +38,54 @@ pub enum Error {
     #[error("{0}")]
     Config(String),
 
+    // ---- process faults: starting a worker, its privilege drop, its
+    // channels, the runtime, the CLI's own output; never the caller's fault ----
+    #[error("cannot start the runtime: {0}")]
+    Runtime(io::Error),
+
+    #[error("cannot find the liveapid binary to start a worker: {0}")]
+    WorkerBinary(io::Error),
+
+    #[error("cannot start the worker of “{user}”: {source}")]
+    WorkerStart { user: String, source: io::Error },
+
+    #[error("cannot become uid {uid}: {source}")]
+    BecomeUser { uid: u32, source: io::Error },
+
+    /// The worker's ids are not the account's alone, or cannot be checked.
+    #[error("{0}")]
+    PrivilegeDrop(String),
+
+    #[error("the worker has no descriptor {0}: workers are started by `liveapid serve` only")]
+    MissingDescriptor(i32),
+
+    #[error("the supervisor sent no settings: workers are started by `liveapid serve` only")]
+    NoSettings,
+
+    #[error("unreadable settings from the supervisor: {0}")]
+    UnreadableSettings(String),
+
+    #[error("cannot {action} {program}: {source}")]
+    Script {
+        /// “run” or “wait for”.
+        action: &'static str,
+        program: String,
+        source: io::Error,
+    },
+
+    #[error("cannot write {format}: {message}")]
+    Output {
+        /// “JSON” or “YAML”.
+        format: &'static str,
+        message: String,
+    },
+
+    #[error("cannot make a self-signed certificate: {0}")]
+    SelfSignedCertificate(String),
+
+    #[error("the demo mailbox could not be created: {0}")]
+    DemoMailbox(Box<Error>),
+
     // ---- the UAPI framework (docs/email.md §1.3) ----
     #[error("Provide the {} {}.", quoted_list(.0), numerate(.0, "argument", "arguments"))]
     MissingArguments(Vec<String>),
@@ -50,6 +98,10 @@ pub enum Error {
 
     #[error("The arguments must be a JSON object of names and values.")]
     ArgumentsNotObject,
+
+    /// An HTTPS form body that is not UTF-8: the client's mistake.
+    #[error("The request body is not UTF-8 text.")]
+    BodyNotUtf8,
 
     #[error("The system could not find the function “{func}” in the module “{module}”.")]
     UnknownFunction { module: String, func: String },
@@ -245,6 +297,7 @@ impl Error {
                 | Error::EmptyArguments(_)
                 | Error::NotSingleValue(_)
                 | Error::ArgumentsNotObject
+                | Error::BodyNotUtf8
                 | Error::UnknownFunction { .. }
                 | Error::UnknownModule(_)
                 | Error::IllegalFunctionName(_)
@@ -464,10 +517,36 @@ mod tests {
                 path: path(),
             },
             Error::Config(s()),
+            Error::Runtime(io()),
+            Error::WorkerBinary(io()),
+            Error::WorkerStart {
+                user: s(),
+                source: io(),
+            },
+            Error::BecomeUser {
+                uid: 1001,
+                source: io(),
+            },
+            Error::PrivilegeDrop(s()),
+            Error::MissingDescriptor(7),
+            Error::NoSettings,
+            Error::UnreadableSettings(s()),
+            Error::Script {
+                action: "run",
+                program: s(),
+                source: io(),
+            },
+            Error::Output {
+                format: "YAML",
+                message: s(),
+            },
+            Error::SelfSignedCertificate(s()),
+            Error::DemoMailbox(Box::new(Error::HashingBusy)),
             Error::MissingArguments(vec![s()]),
             Error::EmptyArguments(vec![s()]),
             Error::NotSingleValue(s()),
             Error::ArgumentsNotObject,
+            Error::BodyNotUtf8,
             Error::UnknownFunction {
                 module: s(),
                 func: s(),
@@ -552,6 +631,18 @@ mod tests {
                 | Error::NoMainDomain { .. }
                 | Error::NoSystemUser { .. }
                 | Error::Config(_)
+                | Error::Runtime(_)
+                | Error::WorkerBinary(_)
+                | Error::WorkerStart { .. }
+                | Error::BecomeUser { .. }
+                | Error::PrivilegeDrop(_)
+                | Error::MissingDescriptor(_)
+                | Error::NoSettings
+                | Error::UnreadableSettings(_)
+                | Error::Script { .. }
+                | Error::Output { .. }
+                | Error::SelfSignedCertificate(_)
+                | Error::DemoMailbox(_)
                 | Error::DamagedMailbox(_)
                 | Error::Storage { .. }
                 | Error::WorkerDeadline { .. }
@@ -569,6 +660,7 @@ mod tests {
                 | Error::EmptyArguments(_)
                 | Error::NotSingleValue(_)
                 | Error::ArgumentsNotObject
+                | Error::BodyNotUtf8
                 | Error::UnknownFunction { .. }
                 | Error::UnknownModule(_)
                 | Error::IllegalFunctionName(_)
@@ -610,7 +702,7 @@ mod tests {
                 "is_security_refusal of {e:?}"
             );
         }
-        assert_eq!(all.len(), 55, "one of each variant");
+        assert_eq!(all.len(), 68, "one of each variant");
     }
 
     #[test]

@@ -40,7 +40,9 @@
 //!   on the runtime's worker threads.
 //! - [`config`]: the configuration file (`/etc/liveapid/liveapid.toml`)
 //!   and how it meets the flags; [`reload`]: SIGHUP, settings that new
-//!   connections read; [`systemd`]: handed sockets and readiness.
+//!   connections read; [`worker_settings`]: those settings as one value,
+//!   sent whole to a worker and put in force; [`systemd`]: handed sockets
+//!   and readiness.
 //! - [`logging`]: text or JSON log lines.
 //! - [`error`]: the one error type.
 
@@ -78,6 +80,7 @@ pub mod state;
 pub mod supervisor;
 pub mod systemd;
 pub mod worker;
+pub mod worker_settings;
 
 pub use engine::Engine;
 pub use error::{Error, Result};

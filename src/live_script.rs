@@ -209,7 +209,11 @@ impl Script {
             .env("PERL5LIB", &self.perl5lib);
         let mut child = tokio::process::Command::from(command)
             .spawn()
-            .map_err(|e| Error::Config(format!("cannot run {}: {e}", self.program)))?;
+            .map_err(|source| Error::Script {
+                action: "run",
+                program: self.program.clone(),
+                source,
+            })?;
         let pid = child
             .id()
             .and_then(|p| rustix::process::Pid::from_raw(p as i32));
@@ -240,7 +244,11 @@ impl Script {
                 child.wait().await
             }
         }
-        .map_err(|e| Error::Config(format!("cannot wait for {}: {e}", self.program)))?;
+        .map_err(|source| Error::Script {
+            action: "wait for",
+            program: self.program.clone(),
+            source,
+        })?;
         if let Some(group) = group {
             // What the script left behind in its group ends with it.
             let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);

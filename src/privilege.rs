@@ -104,20 +104,20 @@ impl ProcessIds {
 ///
 /// # Errors
 ///
-/// [`Error::Config`] when any id differs or root can be regained; the
+/// [`Error::PrivilegeDrop`] when any id differs or root can be regained; the
 /// worker must then exit without serving.
 pub fn confirm(expected: &Identity) -> Result<()> {
     rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
-        .map_err(|e| Error::Config(format!("cannot make the worker non-dumpable: {e}")))?;
+        .map_err(|e| Error::PrivilegeDrop(format!("cannot make the worker non-dumpable: {e}")))?;
     let ids = ProcessIds::current()
-        .map_err(|e| Error::Config(format!("cannot read the worker's ids: {e}")))?;
+        .map_err(|e| Error::PrivilegeDrop(format!("cannot read the worker's ids: {e}")))?;
     let mut groups = ids.groups.clone();
     groups.sort_unstable();
     let mut wanted = expected.groups.clone();
     wanted.sort_unstable();
     wanted.dedup();
     if ids.uids != [expected.uid; 4] || ids.gids != [expected.gid; 4] || groups != wanted {
-        return Err(Error::Config(format!(
+        return Err(Error::PrivilegeDrop(format!(
             "the worker runs with uids {:?}, gids {:?}, groups {:?}; expected uid {}, gid {}, groups {:?}",
             ids.uids, ids.gids, ids.groups, expected.uid, expected.gid, wanted
         )));
@@ -125,7 +125,9 @@ pub fn confirm(expected: &Identity) -> Result<()> {
     if expected.uid != 0 {
         let root = Uid::from_raw(0);
         if rustix::thread::set_thread_res_uid(root, root, root).is_ok() {
-            return Err(Error::Config("the worker could become root again".into()));
+            return Err(Error::PrivilegeDrop(
+                "the worker could become root again".into(),
+            ));
         }
     }
     Ok(())

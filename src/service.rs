@@ -21,14 +21,15 @@ use crate::audit::{AuditLog, AuditSink};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::https::{self, Accounts, HttpsConfig, ServedAccount};
-use crate::limits::Limits;
+use crate::logging::LogFormat;
 use crate::reload::{self, Hangup, Reloader};
-use crate::server::{self, allowed_uids, ServerOptions};
+use crate::server::{self, allowed_uids};
 use crate::shutdown::Termination;
 use crate::socket;
 use crate::state::AccountState;
 use crate::supervisor::{self, Supervised, WorkerSpec};
 use crate::systemd::{self, Status};
+use crate::worker_settings::{in_force, WorkerSettings};
 
 /// What `serve` was asked to do.
 #[derive(Debug, Clone)]
@@ -43,11 +44,11 @@ pub struct ServeConfig {
     pub socket: Option<PathBuf>,
     /// Where `<user>.sock` goes for each account.
     pub socket_dir: Option<PathBuf>,
-    pub options: ServerOptions,
-    /// The same limits as command-line arguments, for the workers.
-    pub worker_args: Vec<String>,
-    /// The hashing pool's size and the rates, for an account served here.
-    pub limits: Limits,
+    /// The server's options and the per-account limits (sent whole to
+    /// each worker).
+    pub settings: WorkerSettings,
+    /// How log lines are written (a worker writes them as this process does).
+    pub log_format: LogFormat,
     pub after_change: Option<AfterChange>,
     /// `--audit-log`: one JSON line per state-changing or refused call.
     pub audit_log: Option<PathBuf>,
@@ -104,15 +105,9 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
         let locator = locators.into_iter().next().expect("one account");
         let (listener, socket_file, socket_path) = listen(&config, locator.user(), handed)?;
         let uids = allowed_uids(locator.system_user().uid);
-        let options = ServerOptions {
-            allowed_uids: uids.clone(),
-            ..config.options.clone()
-        };
-        let settings = settings(hangup, config.reloader.clone(), options, move |o| {
-            ServerOptions {
-                allowed_uids: uids.clone(),
-                ..o
-            }
+        let initial = config.settings.clone().serving(uids.clone());
+        let settings = settings(hangup, config.reloader.clone(), initial, move |s| {
+            s.serving(uids.clone())
         });
         let audit_log = config
             .audit_log
@@ -134,10 +129,11 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
         };
         let front = https::start(&config.https, Accounts::new([served]), audit_log).await?;
         let state = AccountState::new(locator)
-            .with_limits(&config.limits)
+            .with_limits(&config.settings.limits)
             .with_after_change(config.after_change.map(AfterChangeHook::Local))
             .with_audit(audit);
-        let engine = Engine::new(state);
+        let engine = Arc::new(Engine::new(state));
+        let options = in_force::follow(settings, &engine);
         systemd::notify(Status::Ready);
         let stop = async {
             termination.recv().await;
@@ -146,7 +142,7 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
                 front.stop();
             }
         };
-        server::run_with_settings(listener, Arc::new(engine), settings, stop).await;
+        server::run_with_settings(listener, engine, options, stop).await;
         if let Some(front) = front {
             front.finish().await;
         }
@@ -177,7 +173,7 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
             &locator,
             &config.root,
             mail_gid,
-            config.worker_args.clone(),
+            config.log_format,
             config.after_change.is_some(),
             config.audit_log.is_some(),
         );
@@ -204,8 +200,8 @@ pub async fn serve(config: ServeConfig, mut termination: Termination) -> Result<
     let settings = settings(
         hangup,
         config.reloader.clone(),
-        config.options.clone(),
-        |o| o,
+        config.settings.clone(),
+        |s| s,
     );
     systemd::notify(Status::Ready);
     let stop = async {
@@ -249,14 +245,14 @@ fn listen(
     Ok((listener, Some(socket_file), path))
 }
 
-/// The settings new connections read: `initial`, then whatever each
-/// SIGHUP reloads (passed through `adjust`).
+/// The settings in force: `initial`, then whatever each SIGHUP reloads
+/// (passed through `adjust`).
 fn settings(
     hangup: Hangup,
     reloader: Option<Reloader>,
-    initial: ServerOptions,
-    adjust: impl Fn(ServerOptions) -> ServerOptions + Send + 'static,
-) -> watch::Receiver<ServerOptions> {
+    initial: WorkerSettings,
+    adjust: impl Fn(WorkerSettings) -> WorkerSettings + Send + 'static,
+) -> watch::Receiver<WorkerSettings> {
     match reloader {
         Some(reloader) => reload::follow(hangup, reloader, initial, adjust),
         None => watch::channel(initial).1,

@@ -4,6 +4,7 @@
 //! mini-redis's commands get its `Db`; it knows nothing of routing.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::account::{Account, AccountLocator};
@@ -23,6 +24,8 @@ pub struct AccountState {
     /// Where audit lines go (`--audit-log`), if anywhere.
     audit: Option<AuditSink>,
     limiter: Limiter,
+    /// The largest file under the home that is read; a reload may change it.
+    max_file_bytes: AtomicU64,
 }
 
 impl AccountState {
@@ -34,6 +37,7 @@ impl AccountState {
             after_change: None,
             audit: None,
             limiter: Limiter::new(&Limits::default()),
+            max_file_bytes: AtomicU64::new(Limits::default().max_file_bytes),
         }
     }
 
@@ -52,8 +56,22 @@ impl AccountState {
     /// file read) instead of the defaults.
     pub fn with_limits(mut self, limits: &Limits) -> AccountState {
         self.limiter = Limiter::new(limits);
-        self.locator = self.locator.with_max_file_bytes(limits.max_file_bytes);
+        self.max_file_bytes = AtomicU64::new(limits.max_file_bytes);
         self
+    }
+
+    /// Puts reloaded `limits` in force for the calls that start from now
+    /// on; calls already running keep the ones they started with.
+    pub fn apply_limits(&self, limits: &Limits) {
+        self.limiter.apply(limits);
+        self.max_file_bytes
+            .store(limits.max_file_bytes, Ordering::Relaxed);
+    }
+
+    /// The locator with the file cap now in force.
+    fn locator(&self) -> AccountLocator {
+        let max_file_bytes = self.max_file_bytes.load(Ordering::Relaxed);
+        self.locator.clone().with_max_file_bytes(max_file_bytes)
     }
 
     /// The hashing pool and the rate tables.
@@ -73,7 +91,7 @@ impl AccountState {
     ///
     /// When the cPanel user file or `cpanel.config` cannot be read.
     pub async fn account(&self) -> Result<Account> {
-        if let Some(account) = self.locator.current_cached() {
+        if let Some(account) = self.locator().current_cached() {
             return Ok(account);
         }
         self.read(|reader| reader.account()).await
@@ -82,7 +100,7 @@ impl AccountState {
     /// The last view of the account, when `stat` shows it current (no read,
     /// no wait); `None` when it must be read with [`AccountState::account`].
     pub fn cached_account(&self) -> Option<Account> {
-        self.locator.current_cached()
+        self.locator().current_cached()
     }
 
     /// The cached view of a domain's files, when `stat` shows it current
@@ -105,7 +123,7 @@ impl AccountState {
     /// What blocking work needs of the state.
     pub fn reader(&self) -> Reader {
         Reader {
-            locator: self.locator.clone(),
+            locator: self.locator(),
             views: self.mail_files.views(),
         }
     }
@@ -169,5 +187,27 @@ impl Reader {
     /// When they cannot be read, or lead outside the home.
     pub fn domain(&self, account: &Account, domain: &str) -> Result<Arc<DomainFiles>> {
         self.views.current(&account.home_dir, domain)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reloaded_limits_set_the_file_cap_of_the_next_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let demo = crate::demo::create(dir.path()).unwrap();
+        let locator = AccountLocator::new(crate::demo::USER, &demo.root, Some(&demo.home)).unwrap();
+        let capped = |max_file_bytes| Limits {
+            max_file_bytes,
+            ..Limits::default()
+        };
+        let state = AccountState::new(locator).with_limits(&capped(10));
+        let cap = |account: Account| account.home_dir.max_file_bytes();
+        assert_eq!(cap(state.account().await.unwrap()), 10);
+        state.apply_limits(&capped(20));
+        assert_eq!(cap(state.account().await.unwrap()), 20);
+        assert_eq!(cap(state.reader().account().unwrap()), 20);
     }
 }

@@ -4,7 +4,9 @@
 //!
 //! It runs no program and asks the supervisor for the two things it cannot
 //! do as the account: host files that are root-only, and the operator's
-//! after-change action.
+//! after-change action. Its command line says who it is; what it is set to
+//! comes whole on its settings pipe ([`WorkerSettings`]), before it serves
+//! and after every reload.
 
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::PathBuf;
@@ -16,24 +18,21 @@ use crate::audit::AuditSink;
 use crate::control::{ActionClient, FileClient};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::limits::Limits;
 use crate::privilege::{self, Identity};
-use crate::reload::Tunables;
-use crate::server::{self, ServerOptions};
+use crate::server;
 use crate::shutdown::Termination;
 use crate::state::AccountState;
 use crate::supervisor::{ACTIONS_FD, FILES_FD, LIFELINE_FD, LISTENER_FD, SETTINGS_FD};
+use crate::worker_settings::{in_force, WorkerSettings};
 
-/// What the supervisor told the worker on its command line.
+/// What the supervisor told the worker on its command line: who it is and
+/// which channels it has.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     pub user: String,
     pub system_user: SystemUser,
     pub identity: Identity,
     pub root: PathBuf,
-    pub options: ServerOptions,
-    /// The hashing pool's size and the rates.
-    pub limits: Limits,
     /// Ask the supervisor to run the after-change action.
     pub after_change: bool,
     /// Send audit lines to the supervisor.
@@ -52,15 +51,19 @@ pub struct WorkerConfig {
 /// account.
 pub fn run(config: WorkerConfig) -> Result<()> {
     if config.identity.uid != 0 {
-        config.identity.prepare().become_it().map_err(|e| {
-            Error::Config(format!("cannot become uid {}: {e}", config.identity.uid))
-        })?;
+        config
+            .identity
+            .prepare()
+            .become_it()
+            .map_err(|source| Error::BecomeUser {
+                uid: config.identity.uid,
+                source,
+            })?;
     }
     privilege::confirm(&config.identity)?;
     let [listener, files, actions, lifeline, settings_pipe] =
         [LISTENER_FD, FILES_FD, ACTIONS_FD, LIFELINE_FD, SETTINGS_FD].map(inherited);
-    let runtime = tokio::runtime::Runtime::new()
-        .map_err(|e| Error::Config(format!("cannot start the runtime: {e}")))?;
+    let runtime = tokio::runtime::Runtime::new().map_err(Error::Runtime)?;
     let outcome = runtime.block_on(async move {
         let mut termination = Termination::install()?;
         let listener = std::os::unix::net::UnixListener::from(listener?);
@@ -72,7 +75,12 @@ pub fn run(config: WorkerConfig) -> Result<()> {
         );
         let locator =
             AccountLocator::resolved(&config.user, config.system_user.clone(), Arc::new(files))?;
-        let mut state = AccountState::new(locator).with_limits(&config.limits);
+        let (first, settings) = follow_supervisor(
+            tokio::net::unix::pipe::Receiver::from_owned_fd(settings_pipe?)?,
+            server::allowed_uids(config.identity.uid),
+        )
+        .await?;
+        let mut state = AccountState::new(locator).with_limits(&first.limits);
         if config.after_change || config.audit {
             let actions = std::os::unix::net::UnixStream::from(actions?);
             actions.set_nonblocking(true)?;
@@ -100,11 +108,9 @@ pub fn run(config: WorkerConfig) -> Result<()> {
                 }
             }
         };
-        let settings = follow_supervisor(
-            tokio::net::unix::pipe::Receiver::from_owned_fd(settings_pipe?)?,
-            config.options,
-        );
-        server::run_with_settings(listener, Arc::new(Engine::new(state)), settings, stop).await;
+        let engine = Arc::new(Engine::new(state));
+        let options = in_force::follow(settings, &engine);
+        server::run_with_settings(listener, engine, options, stop).await;
         Ok(())
     });
     // Every commit is done (`server::run` waits for them); a hash the drain
@@ -113,34 +119,42 @@ pub fn run(config: WorkerConfig) -> Result<()> {
     outcome
 }
 
-/// The settings new connections read: `initial`, then each line the
-/// supervisor sends after a reload. The uids served stay this account's.
-fn follow_supervisor(
+/// The settings the supervisor sends: the first line (which the worker
+/// needs before it can serve), then a channel that each later line (after
+/// a reload) updates. The uids served stay `allowed_uids`, this account's.
+///
+/// # Errors
+///
+/// [`Error::NoSettings`] when the pipe ends before a first line,
+/// [`Error::UnreadableSettings`] when that line is not settings.
+async fn follow_supervisor(
     pipe: tokio::net::unix::pipe::Receiver,
-    initial: ServerOptions,
-) -> tokio::sync::watch::Receiver<ServerOptions> {
+    allowed_uids: Vec<u32>,
+) -> Result<(WorkerSettings, tokio::sync::watch::Receiver<WorkerSettings>)> {
     use crate::bounded_lines::{next_line, MAX_WORKER_LINE};
-    let (settings, receiver) = tokio::sync::watch::channel(initial);
+    // A settings line is a few hundred bytes; a longer one ends the pipe.
+    let mut lines = tokio::io::BufReader::new(pipe);
+    let first = match next_line(&mut lines, MAX_WORKER_LINE).await {
+        Ok(Some(line)) => WorkerSettings::from_line(&line, allowed_uids.clone())?,
+        Ok(None) | Err(_) => return Err(Error::NoSettings),
+    };
+    let (settings, receiver) = tokio::sync::watch::channel(first.clone());
     tokio::spawn(async move {
-        // A settings line is a few hundred bytes; a longer one ends the pipe.
-        let mut lines = tokio::io::BufReader::new(pipe);
         while let Ok(Some(line)) = next_line(&mut lines, MAX_WORKER_LINE).await {
-            let update = serde_json::from_str::<Tunables>(&line)
-                .ok()
-                .and_then(|t| t.applied_to(&settings.borrow()));
-            match update {
-                Some(options) => {
+            match WorkerSettings::from_line(&line, allowed_uids.clone()) {
+                Ok(update) => {
                     tracing::info!(
-                        max_request_bytes = options.max_payload,
-                        "new settings from the supervisor: new connections use them"
+                        max_request_bytes = update.server.max_payload,
+                        verify_rate = update.limits.verify_rate,
+                        "new settings from the supervisor: new connections and calls use them"
                     );
-                    settings.send_replace(options);
+                    settings.send_replace(update);
                 }
-                None => tracing::warn!("unreadable settings from the supervisor; keeping mine"),
+                Err(e) => tracing::warn!(error = %e, "keeping my settings"),
             }
         }
     });
-    receiver
+    Ok((first, receiver))
 }
 
 /// Takes the descriptor the supervisor left at `fd`.
@@ -149,9 +163,7 @@ fn inherited(fd: i32) -> Result<OwnedFd> {
     // answers EBADF if nothing is open there; no memory is involved.
     let open = rustix::io::fcntl_getfd(unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) });
     if open.is_err() {
-        return Err(Error::Config(format!(
-            "the worker has no descriptor {fd}: workers are started by `liveapid serve` only"
-        )));
+        return Err(Error::MissingDescriptor(fd));
     }
     // SAFETY: descriptor `fd` is open (checked above), was placed there by
     // the supervisor for this process alone (see `supervisor::spawn`), and

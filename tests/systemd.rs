@@ -260,6 +260,77 @@ fn a_supervisor_forwards_a_reload_to_its_workers_without_dropping_connections() 
     assert!(!supervisor.log().contains("worker exited"));
 }
 
+/// `verify_password` of user@example.com with its password: the error
+/// text, or `None` when the check was made.
+fn verify_refusal(client: &mut Client) -> Option<String> {
+    let args = json!({"email": "user@example.com", "password": common::OLD_PASSWORD});
+    let reply = client.uapi("Email", "verify_password", args);
+    let (status, errors) = common::status_and_errors(&reply);
+    (status != 1).then(|| errors.join(" "))
+}
+
+/// Three checks of one mailbox where 2 a minute are allowed: the first two
+/// are made, the third refused naming the reloaded limit.
+fn assert_the_third_check_is_refused(client: &mut Client) {
+    assert_eq!(verify_refusal(client), None);
+    assert_eq!(verify_refusal(client), None);
+    let refusal = verify_refusal(client).expect("the third check is refused");
+    assert!(
+        refusal.contains("at most 2 per minute for user@example.com"),
+        "{refusal}"
+    );
+}
+
+#[test]
+fn after_sighup_a_lower_verify_rate_refuses_the_next_calls() {
+    let account = ScratchAccount::new(&[]);
+    let manager = Manager::new();
+    let config = manager.config();
+    std::fs::write(&config, "[limits]\nverify_rate = 100\n").unwrap();
+    let config_arg = config.display().to_string();
+    let daemon = manager.start(&serve_args(&account, &["--config", &config_arg]));
+    manager.wait_for_state("READY=1");
+
+    std::fs::write(&config, "[limits]\nverify_rate = 2\n").unwrap();
+    common::host::signal(daemon_pid(&daemon), rustix::process::Signal::HUP);
+    manager.wait_for_state("RELOADING=1");
+    manager.wait_for_state("READY=1");
+
+    assert_the_third_check_is_refused(&mut Client::connect(&manager.socket()));
+}
+
+#[test]
+fn a_supervisor_sends_a_reloaded_verify_rate_to_its_running_worker() {
+    needs_root!();
+    let host = common::host::Host::new(&["vr"]);
+    let user = &host.users[0];
+    let config = host.dir.path().join("liveapid.toml");
+    std::fs::write(&config, "[limits]\nverify_rate = 100\n").unwrap();
+    let supervisor = host.start(&[
+        "--user".into(),
+        user.name.clone(),
+        "--config".into(),
+        config.display().to_string(),
+    ]);
+    let worker = supervisor.worker_of(user).expect("a worker");
+
+    std::fs::write(&config, "[limits]\nverify_rate = 2\n").unwrap();
+    common::host::signal(supervisor.pid(), rustix::process::Signal::HUP);
+    common::host::wait_until(
+        || {
+            supervisor
+                .log()
+                .contains("new settings from the supervisor")
+        },
+        "the worker takes the new settings",
+    );
+
+    assert_the_third_check_is_refused(&mut Client::connect(&host.socket(user)));
+    // The worker that refused is the one that was there before the reload.
+    assert_eq!(supervisor.worker_of(user), Some(worker));
+    assert!(!supervisor.log().contains("worker exited"));
+}
+
 fn daemon_pid(daemon: &Daemon) -> u32 {
     daemon.child.as_ref().unwrap().id()
 }

@@ -28,6 +28,7 @@ use liveapid::server::{self, ServerOptions};
 use liveapid::service;
 use liveapid::shutdown::Termination;
 use liveapid::worker::{self, WorkerConfig};
+use liveapid::worker_settings::WorkerSettings;
 use liveapid::{demo, socket, AccountState, Engine, Error, Result};
 
 #[derive(Parser)]
@@ -88,8 +89,9 @@ enum Command {
         /// [default: /run/liveapid for root, else $XDG_RUNTIME_DIR/liveapid].
         #[arg(long, value_name = "DIR")]
         socket_dir: Option<PathBuf>,
+        // Boxed: the largest command by far, and the worker's is now small.
         #[command(flatten)]
-        server: ServerArgs,
+        server: Box<ServerArgs>,
         #[command(flatten)]
         https: HttpsArgs,
     },
@@ -193,8 +195,6 @@ struct WorkerArgs {
     home: PathBuf,
     #[arg(long)]
     root: PathBuf,
-    #[command(flatten)]
-    server: ServerArgs,
     #[arg(long)]
     after_change_via_supervisor: bool,
     #[arg(long)]
@@ -424,7 +424,6 @@ fn run_worker(args: WorkerArgs) -> Result<()> {
         groups,
         home,
         root,
-        server,
         after_change_via_supervisor,
         audit_via_supervisor,
     } = args;
@@ -433,8 +432,6 @@ fn run_worker(args: WorkerArgs) -> Result<()> {
         system_user: SystemUser { uid, gid, home },
         identity: Identity { uid, gid, groups },
         root,
-        options: server.options(uid)?,
-        limits: server.limits(),
         after_change: after_change_via_supervisor,
         audit: audit_via_supervisor,
     })
@@ -476,32 +473,13 @@ impl ServerArgs {
         })
     }
 
-    /// The limits again as arguments, for the workers (the after-change
-    /// command stays with the supervisor).
-    fn worker_args(&self) -> Vec<String> {
-        [
-            ("--max-request-bytes", self.max_request_bytes.to_string()),
-            ("--max-connections", self.max_connections.to_string()),
-            ("--keepalive-secs", self.keepalive_secs.to_string()),
-            ("--idle-timeout", self.idle_timeout.to_string()),
-            ("--drain-timeout", self.drain_timeout.to_string()),
-            ("--verify-rate", self.verify_rate.to_string()),
-            (
-                "--verify-rate-per-caller",
-                self.verify_rate_per_caller.to_string(),
-            ),
-            ("--change-rate", self.change_rate.to_string()),
-            (
-                "--change-rate-per-caller",
-                self.change_rate_per_caller.to_string(),
-            ),
-            ("--hash-threads", self.hash_threads.to_string()),
-            ("--hash-queue", self.hash_queue.to_string()),
-            ("--max-file-bytes", self.max_file_bytes.to_string()),
-        ]
-        .into_iter()
-        .flat_map(|(flag, value)| [flag.to_owned(), value])
-        .collect()
+    /// Everything serving one account of `uid` is set to (sent whole to
+    /// the workers).
+    fn settings(&self, uid: u32) -> Result<WorkerSettings> {
+        Ok(WorkerSettings {
+            server: self.options(uid)?,
+            limits: self.limits(),
+        })
     }
 
     /// The per-account limits: the hashing pool and the rates.

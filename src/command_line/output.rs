@@ -55,21 +55,26 @@ impl Format {
 ///
 /// # Errors
 ///
-/// [`Error::Config`] if the YAML writer fails (it does not for JSON values).
+/// [`Error::Output`] if the YAML writer fails (it does not for JSON values).
 pub fn render(value: &Value, format: Format) -> Result<String> {
     match format {
         Format::Json => Ok(format!("{value}\n")),
         Format::JsonPretty => serde_json::to_string_pretty(&sorted(value))
             .map(|text| format!("{text}\n"))
-            .map_err(|e| Error::Config(format!("cannot write JSON: {e}"))),
+            .map_err(|e| Error::Output {
+                format: "JSON",
+                message: e.to_string(),
+            }),
         Format::Yaml => yaml(value),
     }
 }
 
 /// cPanel's YAML: a `---` document, sorted keys, `~` for null.
 fn yaml(value: &Value) -> Result<String> {
-    let text = serde_norway::to_string(&sorted(value))
-        .map_err(|e| Error::Config(format!("cannot write YAML: {e}")))?;
+    let text = serde_norway::to_string(&sorted(value)).map_err(|e| Error::Output {
+        format: "YAML",
+        message: e.to_string(),
+    })?;
     let mut out = String::from("---\n");
     for line in text.lines() {
         // The writer quotes a string "null", so an unquoted null is a null.

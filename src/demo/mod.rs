@@ -109,9 +109,7 @@ pub async fn add_mailbox(state: &AccountState) -> Result<()> {
     ]);
     match EmailFunction::AddPop.apply(state, &args).await {
         Ok(_) | Err(Error::MailboxExists(_)) => Ok(()),
-        Err(e) => Err(Error::Config(format!(
-            "the demo mailbox could not be created: {e}"
-        ))),
+        Err(e) => Err(Error::DemoMailbox(Box::new(e))),
     }
 }
 

@@ -446,8 +446,7 @@ fn unavailable(e: &Error) -> Reply {
 fn arguments(request: &Request) -> crate::error::Result<Map<String, Value>> {
     let mut args = form::decode(&request.query)?;
     if request.post && request.form_body && !request.body.is_empty() {
-        let text = std::str::from_utf8(&request.body)
-            .map_err(|_| Error::Config("The request body is not UTF-8 text.".into()))?;
+        let text = std::str::from_utf8(&request.body).map_err(|_| Error::BodyNotUtf8)?;
         args.extend(form::decode(text)?);
     }
     Ok(args)
@@ -469,4 +468,28 @@ fn too_many() -> Reply {
     let mut reply = failure(429, TOO_MANY_FAILURES);
     reply.retry_after = Some(super::failures::WINDOW.as_secs());
     reply
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_body_that_is_not_utf8_is_the_clients_error() {
+        let request = Request {
+            post: true,
+            other_method: false,
+            path: "/execute/Email/list_pops".into(),
+            query: String::new(),
+            authorization: None,
+            cookie: None,
+            form_body: true,
+            body: Zeroizing::new(b"email=\xff\xfe".to_vec()),
+            source: IpAddr::from([127, 0, 0, 1]),
+        };
+        let e = arguments(&request).unwrap_err();
+        assert!(matches!(e, Error::BodyNotUtf8), "{e:?}");
+        assert!(e.is_input_error());
+        assert_eq!(e.to_string(), "The request body is not UTF-8 text.");
+    }
 }

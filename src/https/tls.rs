@@ -85,9 +85,9 @@ fn self_signed() -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>
         }
     }
     let made = rcgen::generate_simple_self_signed(names)
-        .map_err(|e| Error::Config(format!("cannot make a self-signed certificate: {e}")))?;
+        .map_err(|e| Error::SelfSignedCertificate(e.to_string()))?;
     let key = PrivateKeyDer::try_from(made.key_pair.serialize_der())
-        .map_err(|e| Error::Config(format!("cannot make a self-signed certificate: {e}")))?;
+        .map_err(|e| Error::SelfSignedCertificate(e.to_string()))?;
     Ok((vec![made.cert.der().clone()], key))
 }
 

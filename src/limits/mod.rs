@@ -8,8 +8,10 @@
 pub mod hash_pool;
 pub mod rate;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
 
 use crate::api::Caller;
 use crate::email::MailAddress;
@@ -35,7 +37,8 @@ pub const DEFAULT_HASH_QUEUE: usize = 256;
 pub const DEFAULT_VERIFY_RATE: u32 = 60;
 
 /// The limits of one account's server (the flags of `liveapid serve`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Limits {
     /// Hashes computed at once; 0 means one per core.
     pub hash_threads: usize,
@@ -68,22 +71,44 @@ impl Default for Limits {
     }
 }
 
-/// The limits in force for one account: the hashing pool and the rate tables.
+/// The limits in force for one account: the hashing pool and the rate
+/// tables. A reload changes them in place ([`Limiter::apply`]): the counts
+/// of the last minute stay, so a reload gives no one a fresh minute.
 #[derive(Debug)]
 pub struct Limiter {
-    hashing: HashPool,
+    /// Replaced whole when its size changes; a hash already running keeps
+    /// the pool it started on.
+    hashing: RwLock<SizedPool>,
     verifies: Mutex<RateTable>,
     changes: Mutex<RateTable>,
 }
 
-impl Limiter {
-    pub fn new(limits: &Limits) -> Limiter {
+/// A hashing pool and the sizes it was made with.
+#[derive(Debug)]
+struct SizedPool {
+    threads: usize,
+    queue: usize,
+    pool: Arc<HashPool>,
+}
+
+impl SizedPool {
+    fn new(limits: &Limits) -> SizedPool {
         let threads = match limits.hash_threads {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
             n => n,
         };
+        SizedPool {
+            threads,
+            queue: limits.hash_queue,
+            pool: Arc::new(HashPool::new(threads, limits.hash_queue)),
+        }
+    }
+}
+
+impl Limiter {
+    pub fn new(limits: &Limits) -> Limiter {
         Limiter {
-            hashing: HashPool::new(threads, limits.hash_queue),
+            hashing: RwLock::new(SizedPool::new(limits)),
             verifies: Mutex::new(RateTable::new(
                 limits.verify_rate,
                 limits.verify_rate_per_caller,
@@ -95,6 +120,21 @@ impl Limiter {
         }
     }
 
+    /// Puts `limits` in force for the calls that start from now on: the
+    /// rates at once (with the last minute's counts kept), and a pool of the
+    /// new size if the size changed.
+    pub fn apply(&self, limits: &Limits) {
+        let resized = SizedPool::new(limits);
+        {
+            let mut hashing = self.hashing.write().unwrap_or_else(|p| p.into_inner());
+            if (hashing.threads, hashing.queue) != (resized.threads, resized.queue) {
+                *hashing = resized;
+            }
+        }
+        lock(&self.verifies).set_limits(limits.verify_rate, limits.verify_rate_per_caller);
+        lock(&self.changes).set_limits(limits.change_rate, limits.change_rate_per_caller);
+    }
+
     /// Runs CPU-heavy work (a hash) on the pool.
     ///
     /// # Errors
@@ -104,7 +144,13 @@ impl Limiter {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T> {
-        self.hashing.run(work).await
+        let pool = self
+            .hashing
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .pool
+            .clone();
+        pool.run(work).await
     }
 
     /// Counts one password check of `mailbox` by `caller`.
@@ -140,7 +186,7 @@ fn take(
         RateKey::Mailbox(mailbox.to_string()),
         RateKey::Caller(caller.uid),
     ];
-    let mut table = table.lock().unwrap_or_else(|p| p.into_inner());
+    let mut table = lock(table);
     let taken = table.take(&keys, Instant::now()).map_err(Clone::clone);
     taken.map_err(|full| Error::RateLimited {
         what,
@@ -150,4 +196,51 @@ fn take(
             RateKey::Mailbox(address) => address,
         },
     })
+}
+
+fn lock(table: &Mutex<RateTable>) -> std::sync::MutexGuard<'_, RateTable> {
+    table.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_at_a_time() -> Limits {
+        Limits {
+            hash_threads: 1,
+            hash_queue: 0,
+            ..Limits::default()
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_new_pool_size_applies_to_the_next_hashes() {
+        let limiter = Arc::new(Limiter::new(&one_at_a_time()));
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let (started, running) = tokio::sync::oneshot::channel::<()>();
+        let busy = {
+            let limiter = limiter.clone();
+            tokio::spawn(async move {
+                limiter
+                    .hash(move || {
+                        let _ = started.send(());
+                        let _ = released.recv();
+                    })
+                    .await
+            })
+        };
+        running.await.unwrap();
+        assert!(matches!(limiter.hash(|| ()).await, Err(Error::HashingBusy)));
+        // The same size again keeps the pool (and its one job running).
+        limiter.apply(&one_at_a_time());
+        assert!(matches!(limiter.hash(|| ()).await, Err(Error::HashingBusy)));
+        limiter.apply(&Limits {
+            hash_threads: 2,
+            ..one_at_a_time()
+        });
+        assert!(limiter.hash(|| ()).await.is_ok(), "the new pool has room");
+        release.send(()).unwrap();
+        assert!(busy.await.unwrap().is_ok(), "the old pool's job finished");
+    }
 }

@@ -42,6 +42,17 @@ impl RateTable {
         }
     }
 
+    /// Counts against these limits from now on. The events of the last
+    /// minute stay counted; a kind of key now unlimited forgets its own.
+    pub fn set_limits(&mut self, per_mailbox: u32, per_caller: u32) {
+        self.per_mailbox = per_mailbox;
+        self.per_caller = per_caller;
+        self.events.retain(|key, _| match key {
+            RateKey::Mailbox(_) => per_mailbox != 0,
+            RateKey::Caller(_) => per_caller != 0,
+        });
+    }
+
     /// The limit `key` is counted against (0: none).
     pub fn limit_of(&self, key: &RateKey) -> u32 {
         match key {
@@ -138,6 +149,22 @@ mod tests {
         // The refusals were not counted: uid 0 has no events yet.
         assert!(table.take(&keys(0, "b@example.com"), t0).is_ok());
         assert_eq!(table.events[&RateKey::Caller(0)].len(), 1);
+    }
+
+    #[test]
+    fn new_limits_count_the_last_minute_and_unlimited_kinds_forget() {
+        let mut table = RateTable::new(100, 100);
+        let t0 = Instant::now();
+        let a = keys(1000, "a@example.com");
+        assert!(table.take(&a, t0).is_ok());
+        table.set_limits(2, 0);
+        // The event before the change counts against the new limit.
+        assert!(table.take(&a, t0).is_ok());
+        assert_eq!(
+            table.take(&a, t0),
+            Err(&RateKey::Mailbox("a@example.com".into()))
+        );
+        assert!(!table.events.contains_key(&RateKey::Caller(1000)));
     }
 
     #[test]

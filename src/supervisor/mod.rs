@@ -2,9 +2,10 @@
 //! one unprivileged worker per account, restarts a worker that dies, runs
 //! the operator's after-change action for the workers, and on SIGTERM
 //! passes the signal on and waits for every worker to drain, for a bounded
-//! time. On a reload it sends each running worker the new settings on
-//! its settings pipe ([`crate::reload::Tunables`], one JSON line); the
-//! worker's open connections keep theirs and new ones get the new ones.
+//! time. It sends each worker its settings whole on its settings pipe
+//! ([`crate::worker_settings::WorkerSettings`], one JSON line) when it
+//! starts and after every reload; the worker's open connections and
+//! running calls keep theirs and new ones get the new ones.
 //!
 //! It never opens a file under a home and never parses a customer's UAPI
 //! arguments: all of that happens in the worker, as the account's user.
@@ -28,9 +29,8 @@ pub use spawn::{WorkerSpec, ACTIONS_FD, FILES_FD, LIFELINE_FD, LISTENER_FD, SETT
 use crate::account::AccountLocator;
 use crate::after_change::AfterChange;
 use crate::audit::AuditLog;
-use crate::reload::Tunables;
-use crate::server::ServerOptions;
 use crate::socket::SocketFile;
+use crate::worker_settings::WorkerSettings;
 
 /// One account the supervisor serves.
 #[derive(Debug)]
@@ -69,7 +69,7 @@ pub async fn run(
     accounts: Vec<Supervised>,
     after_change: Option<AfterChange>,
     audit: Option<Arc<AuditLog>>,
-    settings: watch::Receiver<ServerOptions>,
+    settings: watch::Receiver<WorkerSettings>,
     stop: impl Future,
 ) {
     let after_change = after_change.map(Arc::new);
@@ -100,7 +100,7 @@ async fn supervise(
     account: Supervised,
     after_change: Option<Arc<AfterChange>>,
     audit: Option<Arc<AuditLog>>,
-    mut settings: watch::Receiver<ServerOptions>,
+    mut settings: watch::Receiver<WorkerSettings>,
     mut stop: watch::Receiver<bool>,
 ) {
     let user = account.spec.user.clone();
@@ -121,7 +121,7 @@ async fn supervise(
                     audit.clone(),
                 );
                 let mut child = started.child;
-                // A restarted worker starts from its flags: bring it up to date.
+                // Every worker, restarted or new, waits for its settings.
                 settings.mark_changed();
                 let mut to_worker = started.settings;
                 let outcome = loop {
@@ -146,14 +146,14 @@ async fn supervise(
                         break Some(child.wait().await);
                     }
                     if next == Next::Resend {
-                        let line = Tunables::of(&settings.borrow_and_update());
+                        let line = settings.borrow_and_update().to_line();
                         send_settings(&user, &mut to_worker, &line).await;
                     }
                 };
                 let status = match outcome {
                     Some(status) => status,
                     None => {
-                        let stop_timeout = settings.borrow().drain_timeout + STOP_MARGIN;
+                        let stop_timeout = settings.borrow().server.drain_timeout + STOP_MARGIN;
                         terminate(&child);
                         let status = match tokio::time::timeout(stop_timeout, child.wait()).await {
                             Ok(status) => status,
@@ -201,11 +201,9 @@ async fn supervise(
 
 /// Writes one settings line to a worker. A worker that does not read it
 /// within a second is busy dying; its restart gets the settings anew.
-async fn send_settings(user: &str, pipe: &mut tokio::net::unix::pipe::Sender, tunables: &Tunables) {
+async fn send_settings(user: &str, pipe: &mut tokio::net::unix::pipe::Sender, line: &str) {
     use tokio::io::AsyncWriteExt;
-    let mut line = serde_json::to_vec(tunables).unwrap_or_default();
-    line.push(b'\n');
-    match tokio::time::timeout(Duration::from_secs(1), pipe.write_all(&line)).await {
+    match tokio::time::timeout(Duration::from_secs(1), pipe.write_all(line.as_bytes())).await {
         Ok(Ok(())) => tracing::debug!(user, "settings sent to the worker"),
         Ok(Err(e)) => tracing::warn!(user, error = %e, "cannot send the worker its new settings"),
         Err(_) => tracing::warn!(user, "the worker did not take its new settings"),

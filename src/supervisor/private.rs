@@ -51,7 +51,7 @@ impl PrivateWorker {
                 &locator,
                 root,
                 group_gid(&etc_group, "mail"),
-                Vec::new(),
+                crate::logging::LogFormat::default(),
                 after_change.is_some(),
                 audit.is_some(),
             )
@@ -65,9 +65,9 @@ impl PrivateWorker {
             stuck: None,
         };
         let (stop, stopped) = oneshot::channel::<()>();
-        // The worker runs with the default options (no `server_args`).
+        // The worker runs with the default settings.
         let (_fixed, settings) =
-            tokio::sync::watch::channel(crate::server::ServerOptions::default());
+            tokio::sync::watch::channel(crate::worker_settings::WorkerSettings::default());
         let task = tokio::spawn(super::run(
             vec![supervised],
             after_change,

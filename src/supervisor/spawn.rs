@@ -12,6 +12,7 @@ use std::process::Stdio;
 
 use crate::account::{AccountLocator, SystemUser};
 use crate::error::{Error, Result};
+use crate::logging::LogFormat;
 use crate::privilege::Identity;
 
 /// The descriptor numbers a worker finds its sockets at.
@@ -23,8 +24,9 @@ pub const ACTIONS_FD: i32 = 5;
 /// The read end of a pipe the supervisor never writes: EOF on it means the
 /// supervisor is gone, and the worker stops.
 pub const LIFELINE_FD: i32 = 6;
-/// The read end of a pipe on which the supervisor sends new settings after
-/// a reload (one JSON line each, [`crate::reload::Tunables`]).
+/// The read end of a pipe on which the supervisor sends the worker's
+/// settings at start and after each reload (one JSON line each,
+/// [`crate::worker_settings::WorkerSettings`]).
 pub const SETTINGS_FD: i32 = 7;
 
 /// Everything needed to start (and restart) one account's worker.
@@ -36,8 +38,8 @@ pub struct WorkerSpec {
     /// its mail files.
     pub identity: Identity,
     pub root: PathBuf,
-    /// `--max-request-bytes` and the like, passed on as they were given.
-    pub server_args: Vec<String>,
+    /// How the worker writes its log lines: as its supervisor does.
+    pub log_format: LogFormat,
     /// Whether an after-change action is configured (the supervisor runs it).
     pub after_change: bool,
     /// Whether the worker sends audit lines (the supervisor writes them).
@@ -55,7 +57,7 @@ impl WorkerSpec {
         locator: &AccountLocator,
         root: &Path,
         mail_gid: Option<u32>,
-        server_args: Vec<String>,
+        log_format: LogFormat,
         after_change: bool,
         audit: bool,
     ) -> WorkerSpec {
@@ -69,7 +71,7 @@ impl WorkerSpec {
             },
             system_user,
             root: root.to_owned(),
-            server_args,
+            log_format,
             after_change,
             audit,
             log_level: "info",
@@ -85,18 +87,14 @@ pub struct Started {
     pub actions: UnixStream,
     /// Held open for the worker's lifetime; dropping it tells the worker to stop.
     pub lifeline: OwnedFd,
-    /// Where the worker's new settings go.
+    /// Where the worker's settings go.
     pub settings: tokio::net::unix::pipe::Sender,
 }
 
 /// The `liveapid` binary: this one, or the one installed beside it (when
 /// this is `uapi`).
 fn liveapid_binary() -> Result<PathBuf> {
-    let missing = |e: std::io::Error| {
-        Error::Config(format!(
-            "cannot find the liveapid binary to start a worker: {e}"
-        ))
-    };
+    let missing = Error::WorkerBinary;
     let exe = std::env::current_exe().map_err(missing)?;
     if exe.file_name().is_some_and(|n| n == "liveapid") {
         return Ok(exe);
@@ -160,7 +158,7 @@ pub fn start(spec: &WorkerSpec, listener: &UnixListener) -> Result<Started> {
         .arg(&system_user.home)
         .arg("--root")
         .arg(&spec.root)
-        .args(&spec.server_args)
+        .args(["--log-format", spec.log_format.name()])
         .args(spec.after_change.then_some("--after-change-via-supervisor"))
         .args(spec.audit.then_some("--audit-via-supervisor"))
         .env_clear()
@@ -187,7 +185,10 @@ pub fn start(spec: &WorkerSpec, listener: &UnixListener) -> Result<Started> {
     let child = tokio::process::Command::from(command)
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| Error::Config(format!("cannot start the worker of “{}”: {e}", spec.user)))?;
+        .map_err(|source| Error::WorkerStart {
+            user: spec.user.clone(),
+            source,
+        })?;
     drop(sources);
     Ok(Started {
         child,

@@ -38,7 +38,7 @@ pub struct Serve {
     root: PathBuf,
     socket: Option<PathBuf>,
     socket_dir: Option<PathBuf>,
-    server: ServerArgs,
+    server: Box<ServerArgs>,
     https: HttpsArgs,
     /// The file's `[[account]]` tables, when the command line names no account.
     accounts: Vec<AccountTable>,
@@ -126,7 +126,7 @@ impl Serve {
         let reloader = Reloader::new(move || {
             let file = config.load()?;
             let serve = Serve::read(&argv, &config, file.as_ref())?;
-            serve.server.options(rustix::process::geteuid().as_raw())
+            serve.server.settings(rustix::process::geteuid().as_raw())
         });
         Ok(Serve {
             users,
@@ -160,9 +160,6 @@ impl Serve {
             }
             users.push(account.user);
         }
-        let mut worker_args = self.server.worker_args();
-        // A worker logs as its supervisor does.
-        worker_args.extend(["--log-format".into(), self.log_format.name().into()]);
         Ok(ServeConfig {
             users,
             all: self.all,
@@ -170,9 +167,8 @@ impl Serve {
             root: self.root,
             socket: self.socket,
             socket_dir: self.socket_dir,
-            options: self.server.options(rustix::process::geteuid().as_raw())?,
-            worker_args,
-            limits: self.server.limits(),
+            settings: self.server.settings(rustix::process::geteuid().as_raw())?,
+            log_format: self.log_format,
             after_change: self.server.after_change()?,
             audit_log: self.server.audit_log.clone(),
             audit_max_lines_per_minute: self.server.audit_max_lines_per_minute,
