@@ -11,13 +11,16 @@ use crate::after_change::AfterChangeHook;
 use crate::audit::AuditSink;
 use crate::email::MailAddress;
 use crate::error::Result;
-use crate::home::{DomainFiles, DomainViews};
+use crate::home::{AccountHome, ConfinedDir, DomainFiles, DomainViews};
 use crate::in_flight::MailFiles;
 use crate::limits::{Limiter, Limits};
 
 /// The state of one cPanel account that the API functions act on.
 pub struct AccountState {
     locator: AccountLocator,
+    /// The handle on the home, opened by the process that serves the
+    /// account (never by root's supervisor or front end).
+    home: AccountHome,
     mail_files: MailFiles,
     after_change: Option<AfterChangeHook>,
     /// Where audit lines go (`--audit-log`), if anywhere.
@@ -27,8 +30,10 @@ pub struct AccountState {
 
 impl AccountState {
     /// The state of the account `locator` finds, with no after-change hook.
+    /// Opens the account's home, with the caller's credentials.
     pub fn new(locator: AccountLocator) -> AccountState {
         AccountState {
+            home: AccountHome::open(locator.home()),
             locator,
             mail_files: MailFiles::default(),
             after_change: None,
@@ -52,7 +57,7 @@ impl AccountState {
     /// file read) instead of the defaults.
     pub fn with_limits(mut self, limits: &Limits) -> AccountState {
         self.limiter = Limiter::new(limits);
-        self.locator = self.locator.with_max_file_bytes(limits.max_file_bytes);
+        self.home = self.home.clone().with_max_file_bytes(limits.max_file_bytes);
         self
     }
 
@@ -92,20 +97,17 @@ impl AccountState {
     ///
     /// When the domain's directory or files lead outside the home, or
     /// cannot be looked at.
-    pub fn cached_domain(
-        &self,
-        account: &Account,
-        domain: &str,
-    ) -> Result<Option<Arc<DomainFiles>>> {
+    pub fn cached_domain(&self, domain: &str) -> Result<Option<Arc<DomainFiles>>> {
         self.mail_files
             .views()
-            .current_cached(&account.home_dir, domain)
+            .current_cached(&self.home.dir(), domain)
     }
 
     /// What blocking work needs of the state.
     pub fn reader(&self) -> Reader {
         Reader {
             locator: self.locator.clone(),
+            home: self.home.clone(),
             views: self.mail_files.views(),
         }
     }
@@ -129,6 +131,11 @@ impl AccountState {
         self.locator.home()
     }
 
+    /// The confined handle on the account's home.
+    pub fn home_dir(&self) -> ConfinedDir {
+        self.home.dir()
+    }
+
     /// Group-committed access to the per-domain mail files.
     pub fn mail_files(&self) -> &MailFiles {
         &self.mail_files
@@ -149,6 +156,7 @@ impl AccountState {
 #[derive(Clone)]
 pub struct Reader {
     locator: AccountLocator,
+    home: AccountHome,
     views: Arc<DomainViews>,
 }
 
@@ -167,7 +175,12 @@ impl Reader {
     /// # Errors
     ///
     /// When they cannot be read, or lead outside the home.
-    pub fn domain(&self, account: &Account, domain: &str) -> Result<Arc<DomainFiles>> {
-        self.views.current(&account.home_dir, domain)
+    pub fn domain(&self, domain: &str) -> Result<Arc<DomainFiles>> {
+        self.views.current(&self.home.dir(), domain)
+    }
+
+    /// The confined handle on the account's home.
+    pub fn home_dir(&self) -> ConfinedDir {
+        self.home.dir()
     }
 }
