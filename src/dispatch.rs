@@ -130,7 +130,7 @@ pub async fn uapi(
         Err(e) => (check_names(module, func).and(Err(e)), None),
     };
     let refusal = outcome.as_ref().err().map(ToString::to_string);
-    audit::after_call(state, caller, module, func, args.as_ref(), refusal).await;
+    audit_call(state, caller, module, func, args.as_ref(), refusal).await;
     match outcome {
         Ok(result) => result,
         Err(e) => {
@@ -144,6 +144,21 @@ pub async fn uapi(
             UapiResult::failure(&e)
         }
     }
+}
+
+/// Records a finished call in the state's audit sink, if it has one
+/// ([`audit::after_call`]), with the mailbox its arguments name.
+async fn audit_call(
+    state: &AccountState,
+    caller: Caller,
+    module: &str,
+    func: &str,
+    args: Option<&Args>,
+    refusal: Option<String>,
+) {
+    let text = |key: &str| args.and_then(|a| a.get(key).ok().flatten());
+    let (email, domain) = (text("email"), text("domain"));
+    audit::after_call(state.audit(), caller, module, func, email, domain, refusal).await;
 }
 
 /// Checks the names, finds the function and runs it.
@@ -178,7 +193,7 @@ pub async fn api2(
         Some((function, shape)) => {
             let outcome = function.apply(state, &args).await;
             let refusal = outcome.as_ref().err().map(ToString::to_string);
-            audit::after_call(state, caller, module, function.name(), Some(&args), refusal).await;
+            audit_call(state, caller, module, function.name(), Some(&args), refusal).await;
             crate::api::api2::present(module, func, shape, outcome)
         }
         None => {

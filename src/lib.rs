@@ -50,6 +50,7 @@ pub mod api;
 pub mod audit;
 pub mod audit_budget;
 pub mod bounded_lines;
+pub mod caller;
 pub mod command_line;
 pub mod config;
 pub mod control;

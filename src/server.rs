@@ -21,7 +21,8 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio_util::codec::Framed;
 use zeroize::Zeroize;
 
-use crate::api::{result, Caller};
+use crate::api::result;
+use crate::caller::Caller;
 use crate::engine::{Engine, Response};
 use crate::error::{Error, Result};
 use crate::protocol::frame::XML_DECLARATION;

@@ -13,7 +13,9 @@ use std::sync::Arc;
 use crate::account::{AccountLocator, SystemUser};
 use crate::after_change::AfterChangeHook;
 use crate::audit::AuditSink;
-use crate::control::{ActionClient, FileClient};
+use crate::control::{
+    ActionClient, FileClient, ACTIONS_FD, FILES_FD, LIFELINE_FD, LISTENER_FD, SETTINGS_FD,
+};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
@@ -22,7 +24,6 @@ use crate::reload::Tunables;
 use crate::server::{self, ServerOptions};
 use crate::shutdown::Termination;
 use crate::state::AccountState;
-use crate::supervisor::{ACTIONS_FD, FILES_FD, LIFELINE_FD, LISTENER_FD, SETTINGS_FD};
 
 /// What the supervisor told the worker on its command line.
 #[derive(Debug, Clone)]

@@ -7,13 +7,13 @@
 
 pub mod api2;
 pub mod args;
-pub mod caller;
 pub mod email;
 pub mod functions;
+pub mod key_value;
 pub mod legacy;
 pub mod result;
 pub mod tokens;
 
+pub use crate::caller::Caller;
 pub use args::Args;
-pub use caller::Caller;
 pub use result::UapiResult;

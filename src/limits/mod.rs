@@ -11,7 +11,7 @@ pub mod rate;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::api::Caller;
+use crate::caller::Caller;
 use crate::email::MailAddress;
 use crate::error::{Error, Result};
 use hash_pool::HashPool;
