@@ -70,6 +70,7 @@ pub mod privilege;
 pub mod protocol;
 pub mod provision;
 pub mod reload;
+pub mod secrets;
 pub mod server;
 pub mod service;
 pub mod shims;

@@ -6,7 +6,6 @@ pub mod client;
 pub mod codec;
 pub mod frame;
 pub mod request;
-pub mod secrets;
 
 pub use codec::{Inbound, LiveApiCodec};
 pub use frame::ReplyFrame;
