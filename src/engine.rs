@@ -120,6 +120,15 @@ impl Engine {
     }
 }
 
+/// The text error sent just before liveapid ends a session (a request over
+/// the size limit). `"session":"closed"` tells the bundled shims to raise
+/// the reason as an exception; official clients see an ordinary error reply.
+pub fn session_closed(reason: &str) -> Value {
+    let mut value = result::text_error(reason);
+    value["session"] = Value::from("closed");
+    value
+}
+
 /// The arguments of a UAPI or API2 call, which must be an object (or
 /// absent): the socket's wire type made into the [`Args`] the API sees.
 ///
