@@ -29,6 +29,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Map, Value};
 
 use crate::audit_budget::{AuditBudget, Subject, DEFAULT_MAX_LINES_PER_MINUTE};
+use crate::caller::Caller;
 use crate::control::ActionClient;
 use crate::error::{Error, Result};
 
@@ -263,29 +264,30 @@ impl AuditSink {
     }
 }
 
-/// Records a finished call in the state's audit log, if it has one and the
-/// call changed the account or was refused. `func` is the UAPI function's
-/// name (an API2 call is recorded under the function it wraps).
+/// Records a finished call in `sink`, if there is one and the call changed
+/// the account or was refused. `func` is the UAPI function's name (an API2
+/// call is recorded under the function it wraps); `email` and `domain` are
+/// its arguments of those names, which name the mailbox.
 pub async fn after_call(
-    state: &crate::state::AccountState,
-    caller: crate::api::Caller,
+    sink: Option<&AuditSink>,
+    caller: Caller,
     module: &str,
     func: &str,
-    args: Option<&crate::api::Args>,
+    email: Option<&str>,
+    domain: Option<&str>,
     refusal: Option<String>,
 ) {
-    let Some(sink) = state.audit() else { return };
+    let Some(sink) = sink else { return };
     if refusal.is_none() && !changes_state(func) {
         return;
     }
-    let text = |key: &str| args.and_then(|a| a.get(key).ok().flatten());
     let record = AuditRecord {
         time: SystemTime::now(),
         uid: Some(caller.uid),
         pid: caller.pid,
         module: module.to_owned(),
         func: func.to_owned(),
-        mailbox: named_mailbox(text("email"), text("domain")),
+        mailbox: named_mailbox(email, domain),
         refusal,
     };
     sink.record(&record).await;

@@ -33,6 +33,24 @@ use crate::account::{Fresh, SystemFiles};
 use crate::bounded_lines::{next_line, next_line_blocking, MAX_SUPERVISOR_LINE};
 use crate::email::MailAddress;
 
+/// The descriptor numbers a worker finds its channels at: the supervisor
+/// puts them there, the worker takes them (the contract between the two,
+/// so neither names the other).
+///
+/// The account's listening socket.
+pub const LISTENER_FD: i32 = 3;
+/// Host-file reads (blocking requests, [`FileClient`]).
+pub const FILES_FD: i32 = 4;
+/// After-change requests.
+pub const ACTIONS_FD: i32 = 5;
+/// The read end of a pipe the supervisor never writes: EOF on it means the
+/// supervisor is gone, and the worker stops.
+pub const LIFELINE_FD: i32 = 6;
+/// The read end of a pipe on which the supervisor sends the worker's
+/// settings at start and after each reload (one JSON line each,
+/// [`crate::worker_settings::WorkerSettings`]).
+pub const SETTINGS_FD: i32 = 7;
+
 /// What a worker may ask.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {

@@ -17,7 +17,6 @@ use crate::api::tokens::{self, TokensFunction};
 use crate::api::{api2::Shape, legacy, result, Args, Caller, UapiResult};
 use crate::audit;
 use crate::error::{Error, Result};
-use crate::protocol::request::{scalar_text, RawArgs};
 use crate::state::AccountState;
 
 /// The modules liveapid provides; any other name fails to load.
@@ -110,7 +109,7 @@ impl Function {
 }
 
 /// Runs the UAPI function `module::func` with `args` (as parsed by the
-/// transport: [`Args::from_raw`], [`Args::from_pairs`]; a parse error is
+/// transport into [`Args`]; a parse error is
 /// reported like any other) for `caller` on the account. Never fails: every error
 /// becomes a status-0 result, logged (input errors at debug, security
 /// refusals and faults at warn).
@@ -130,7 +129,7 @@ pub async fn uapi(
         Err(e) => (check_names(module, func).and(Err(e)), None),
     };
     let refusal = outcome.as_ref().err().map(ToString::to_string);
-    audit::after_call(state, caller, module, func, args.as_ref(), refusal).await;
+    audit_call(state, caller, module, func, args.as_ref(), refusal).await;
     match outcome {
         Ok(result) => result,
         Err(e) => {
@@ -146,6 +145,21 @@ pub async fn uapi(
     }
 }
 
+/// Records a finished call in the state's audit sink, if it has one
+/// ([`audit::after_call`]), with the mailbox its arguments name.
+async fn audit_call(
+    state: &AccountState,
+    caller: Caller,
+    module: &str,
+    func: &str,
+    args: Option<&Args>,
+    refusal: Option<String>,
+) {
+    let text = |key: &str| args.and_then(|a| a.get(key).ok().flatten());
+    let (email, domain) = (text("email"), text("domain"));
+    audit::after_call(state.audit(), caller, module, func, email, domain, refusal).await;
+}
+
 /// Checks the names, finds the function and runs it.
 async fn call(state: &AccountState, module: &str, func: &str, args: &Args) -> Result<UapiResult> {
     if module == "Tokens" && func == tokens::CHECK_FUNCTION && is_front_end(args.caller()) {
@@ -158,7 +172,8 @@ async fn call(state: &AccountState, module: &str, func: &str, args: &Args) -> Re
     function.apply(state, args).await
 }
 
-/// Runs the API2 function `module::func` with the raw `args` of a
+/// Runs the API2 function `module::func` with `args` (as parsed by the
+/// transport; a parse error is reported after the names are checked) of a
 /// request made by `caller`; the reply in API2's shape (`cpanelresult`),
 /// errors included.
 pub async fn api2(
@@ -166,10 +181,9 @@ pub async fn api2(
     caller: Caller,
     module: &str,
     func: &str,
-    args: RawArgs,
+    args: Result<Args>,
 ) -> Value {
-    let checked =
-        check_names(module, func).and_then(|m| Ok((m, Args::from_raw(args)?.with_caller(caller))));
+    let checked = check_names(module, func).and_then(|m| Ok((m, args?.with_caller(caller))));
     let (module_found, args) = match checked {
         Ok(checked) => checked,
         Err(e) => return result::api2(module, func, Vec::new(), Some(&e.to_string())),
@@ -178,7 +192,7 @@ pub async fn api2(
         Some((function, shape)) => {
             let outcome = function.apply(state, &args).await;
             let refusal = outcome.as_ref().err().map(ToString::to_string);
-            audit::after_call(state, caller, module, function.name(), Some(&args), refusal).await;
+            audit_call(state, caller, module, function.name(), Some(&args), refusal).await;
             crate::api::api2::present(module, func, shape, outcome)
         }
         None => {
@@ -188,11 +202,17 @@ pub async fn api2(
     }
 }
 
-/// Answers an API1 call: `print` expands its text; liveapid runs no other
-/// API1 function, so anything else is an error in API1's shape.
-pub async fn api1(state: &AccountState, module: &str, func: &str, args: &RawArgs) -> Value {
+/// Answers an API1 call: `print` expands its text (`text` gives the call's
+/// one text argument, taken only then); liveapid runs no other API1
+/// function, so anything else is an error in API1's shape.
+pub async fn api1(
+    state: &AccountState,
+    module: &str,
+    func: &str,
+    text: impl FnOnce() -> String,
+) -> Value {
     if module == "print" {
-        let text = first_text(args);
+        let text = text();
         return with_account(state, move |a| {
             result::api1_print(&legacy::expand(a, &text))
         })
@@ -220,18 +240,6 @@ pub async fn with_account(
             tracing::warn!(error = %e, "account unavailable");
             result::text_error(&e.to_string())
         }
-    }
-}
-
-/// The one text argument of API1, `if` and `feature`: a bare string, or
-/// the first element of a list.
-pub fn first_text(args: &RawArgs) -> String {
-    match args {
-        RawArgs::String(s) => s.clone(),
-        RawArgs::Array(list) => scalar_text(list.first()),
-        RawArgs::Scalar(v) => scalar_text(Some(v)),
-        RawArgs::Object(map) => scalar_text(map.values().next()),
-        RawArgs::None => String::new(),
     }
 }
 
@@ -515,7 +523,7 @@ mod tests {
             Caller::this_process(),
             "Email",
             "passwd_pop",
-            RawArgs::None,
+            Ok(Args::default()),
         )
         .await;
         assert_eq!(
@@ -532,7 +540,7 @@ mod tests {
             Caller::this_process(),
             "Email",
             "listpops",
-            RawArgs::None,
+            Ok(Args::default()),
         )
         .await;
         assert_eq!(reply["cpanelresult"]["data"][0]["login"], "Main Account");

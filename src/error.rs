@@ -239,10 +239,7 @@ pub enum Error {
     /// must be before it is read (`home::file_rules`): a FIFO, another
     /// user's, too large. Refused, nothing read.
     #[error("The system refused to read “{}”: {problem}.", path.display())]
-    UnfitFile {
-        path: PathBuf,
-        problem: crate::home::file_rules::Unfit,
-    },
+    UnfitFile { path: PathBuf, problem: Unfit },
 
     // ---- `liveapid account add` / `remove`: refusals of the command ----
     #[error("liveapid account {0} needs root: it writes the host's account files and gives files to the account")]
@@ -271,6 +268,22 @@ pub enum Error {
 
 /// `pub type Result` as in bat: the crate's errors, nothing else.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a file under the home was not read (`home::file_rules` decides;
+/// the bounds travel in the variants, so this file names no other module).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unfit {
+    #[error("it is {0}, not a regular file")]
+    NotRegular(&'static str),
+    #[error("it belongs to uid {0}, not to the account")]
+    ForeignOwner(u32),
+    #[error("it is larger than the limit of {0} bytes (--max-file-bytes)")]
+    TooLarge(u64),
+    #[error("it has more than {lines} lines (one per {bytes_per_line} bytes of --max-file-bytes)")]
+    TooManyLines { lines: u64, bytes_per_line: u64 },
+    #[error("it holds more than {entries} files or is deeper than {depth} directories")]
+    TooManyEntries { entries: u64, depth: usize },
+}
 
 impl Error {
     /// Wraps an I/O error with what was being done and to which file.
@@ -594,7 +607,7 @@ mod tests {
             Error::OutsideHome(path()),
             Error::UnfitFile {
                 path: path(),
-                problem: crate::home::file_rules::Unfit::NotRegular("a FIFO"),
+                problem: Unfit::NotRegular("a FIFO"),
             },
             Error::PasswordTooLong { max: 511 },
             Error::HashingBusy,

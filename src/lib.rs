@@ -16,19 +16,25 @@
 //! - [`dispatch`]: the one dispatcher every transport calls
 //!   ([`dispatch::uapi`], [`dispatch::api2`], [`dispatch::api1`]): name
 //!   checks, the [`dispatch::Module`] table, lookup, errors and logging.
-//! - [`state`]: one account's [`AccountState`] (account, mail files,
-//!   after-change hook), passed to every API function.
+//! - [`state`]: one account's [`AccountState`] (account, the handle on its
+//!   home, mail files, after-change hook, audit sink), passed to every API
+//!   function; only the process serving the account makes one.
 //! - [`api`]: arguments, reply shapes, print/if/feature, and the `Email`
 //!   module, whose table in `src/api/email/mod.rs` is the only list of its
 //!   functions: adding one is a new file there plus one line in that table.
-//!   Nothing in `api` knows `engine` or `dispatch` (`tests/layering.rs`).
-//! - [`account`]: the cPanel account: user, home, domains, settings;
+//!   Nothing in `api` knows `engine`, `dispatch` or any transport's wire
+//!   type: it sees only [`api::Args`].
+//! - [`caller`]: who made a call; [`secrets`]: request values kept out of
+//!   logs and wiped from memory.
+//! - [`account`]: the cPanel account's facts (user, uid, gid, home path,
+//!   domains, settings), plain data root reads too;
 //!   [`provision`]: `liveapid account add`/`remove`, which make and undo one.
-//! - [`email`]: the pure rules: addresses, strength, hashes, line formats,
-//!   and the mailbox operations on a domain's files.
+//! - [`email`]: the pure rules: addresses, strength, hashes, shadow lines,
+//!   quotas.
 //! - [`home`]: every byte under the account's home, confined beneath a
-//!   handle on it: locks, crash-safe replacement, group commit, the
-//!   per-domain files, Maildirs.
+//!   handle on it that only the process serving the account opens: locks,
+//!   crash-safe replacement, group commit, the per-domain files and the
+//!   mailbox operations on them, Maildirs.
 //! - [`https`]: the HTTPS front end (`/execute/Module/function`, API tokens,
 //!   account and webmail logins); it reaches each account through its socket.
 //! - [`after_change`]: commands run after a password change.
@@ -45,6 +51,12 @@
 //!   and readiness.
 //! - [`logging`]: text or JSON log lines.
 //! - [`error`]: the one error type.
+//!
+//! The top-level modules form layers with no cycle: the processes and
+//! commands, then the socket transport, the dispatcher, the API, the
+//! account's state, and the home, the facts and the pure rules.
+//! `tests/layering.rs` reads the source into that graph and fails on a
+//! cycle or on an edge its table of allowed directions does not declare.
 
 pub mod account;
 pub mod after_change;
@@ -52,6 +64,7 @@ pub mod api;
 pub mod audit;
 pub mod audit_budget;
 pub mod bounded_lines;
+pub mod caller;
 pub mod command_line;
 pub mod config;
 pub mod control;
@@ -71,6 +84,7 @@ pub mod privilege;
 pub mod protocol;
 pub mod provision;
 pub mod reload;
+pub mod secrets;
 pub mod server;
 pub mod service;
 pub mod shims;

@@ -21,8 +21,8 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio_util::codec::Framed;
 use zeroize::Zeroize;
 
-use crate::api::{result, Caller};
-use crate::engine::{Engine, Response};
+use crate::caller::Caller;
+use crate::engine::{session_closed, Engine, Response};
 use crate::error::{Error, Result};
 use crate::protocol::frame::XML_DECLARATION;
 use crate::protocol::{Inbound, LiveApiCodec, ReplyFrame, Request};
@@ -294,7 +294,7 @@ const REFUSAL_TIMEOUT: Duration = Duration::from_secs(1);
 /// at once: nothing the peer sends is read.
 async fn refuse(stream: UnixStream, reason: String) {
     let mut framed = Framed::new(stream, LiveApiCodec::new(0));
-    let frame = ReplyFrame::new(&result::session_closed(&reason));
+    let frame = ReplyFrame::new(&session_closed(&reason));
     let _ = tokio::time::timeout(REFUSAL_TIMEOUT, framed.send(frame)).await;
 }
 
@@ -323,7 +323,7 @@ impl Handler {
                         "The connection had no request for {} seconds (liveapid --idle-timeout) and is closed.",
                         self.idle_timeout.as_secs_f64()
                     );
-                    let frame = ReplyFrame::new(&result::session_closed(&reason));
+                    let frame = ReplyFrame::new(&session_closed(&reason));
                     let _ = tokio::time::timeout(REFUSAL_TIMEOUT, self.framed.send(frame)).await;
                     return Ok(());
                 }
@@ -335,7 +335,7 @@ impl Handler {
                     // Say why before hanging up: otherwise a script only sees a broken pipe.
                     let refusal = Error::PayloadTooLarge { len, max };
                     tracing::warn!(error = %refusal, "request refused");
-                    let reply = result::session_closed(&refusal.to_string());
+                    let reply = session_closed(&refusal.to_string());
                     self.framed.send(ReplyFrame::new(&reply)).await?;
                     return Ok(());
                 }

@@ -12,13 +12,16 @@ use crate::after_change::AfterChangeHook;
 use crate::audit::AuditSink;
 use crate::email::MailAddress;
 use crate::error::Result;
-use crate::home::{DomainFiles, DomainViews};
+use crate::home::{AccountHome, ConfinedDir, DomainFiles, DomainViews};
 use crate::in_flight::MailFiles;
 use crate::limits::{Limiter, Limits};
 
 /// The state of one cPanel account that the API functions act on.
 pub struct AccountState {
     locator: AccountLocator,
+    /// The handle on the home, opened by the process that serves the
+    /// account (never by root's supervisor or front end).
+    home: AccountHome,
     mail_files: MailFiles,
     after_change: Option<AfterChangeHook>,
     /// Where audit lines go (`--audit-log`), if anywhere.
@@ -30,8 +33,10 @@ pub struct AccountState {
 
 impl AccountState {
     /// The state of the account `locator` finds, with no after-change hook.
+    /// Opens the account's home, with the caller's credentials.
     pub fn new(locator: AccountLocator) -> AccountState {
         AccountState {
+            home: AccountHome::open(locator.home()),
             locator,
             mail_files: MailFiles::default(),
             after_change: None,
@@ -68,10 +73,10 @@ impl AccountState {
             .store(limits.max_file_bytes, Ordering::Relaxed);
     }
 
-    /// The locator with the file cap now in force.
-    fn locator(&self) -> AccountLocator {
+    /// The home, with the file cap now in force.
+    fn home_now(&self) -> AccountHome {
         let max_file_bytes = self.max_file_bytes.load(Ordering::Relaxed);
-        self.locator.clone().with_max_file_bytes(max_file_bytes)
+        self.home.clone().with_max_file_bytes(max_file_bytes)
     }
 
     /// The hashing pool and the rate tables.
@@ -91,7 +96,7 @@ impl AccountState {
     ///
     /// When the cPanel user file or `cpanel.config` cannot be read.
     pub async fn account(&self) -> Result<Account> {
-        if let Some(account) = self.locator().current_cached() {
+        if let Some(account) = self.locator.current_cached() {
             return Ok(account);
         }
         self.read(|reader| reader.account()).await
@@ -100,7 +105,7 @@ impl AccountState {
     /// The last view of the account, when `stat` shows it current (no read,
     /// no wait); `None` when it must be read with [`AccountState::account`].
     pub fn cached_account(&self) -> Option<Account> {
-        self.locator().current_cached()
+        self.locator.current_cached()
     }
 
     /// The cached view of a domain's files, when `stat` shows it current
@@ -110,20 +115,17 @@ impl AccountState {
     ///
     /// When the domain's directory or files lead outside the home, or
     /// cannot be looked at.
-    pub fn cached_domain(
-        &self,
-        account: &Account,
-        domain: &str,
-    ) -> Result<Option<Arc<DomainFiles>>> {
+    pub fn cached_domain(&self, domain: &str) -> Result<Option<Arc<DomainFiles>>> {
         self.mail_files
             .views()
-            .current_cached(&account.home_dir, domain)
+            .current_cached(&self.home_now().dir(), domain)
     }
 
     /// What blocking work needs of the state.
     pub fn reader(&self) -> Reader {
         Reader {
-            locator: self.locator(),
+            locator: self.locator.clone(),
+            home: self.home_now(),
             views: self.mail_files.views(),
         }
     }
@@ -147,6 +149,11 @@ impl AccountState {
         self.locator.home()
     }
 
+    /// The confined handle on the account's home.
+    pub fn home_dir(&self) -> ConfinedDir {
+        self.home_now().dir()
+    }
+
     /// Group-committed access to the per-domain mail files.
     pub fn mail_files(&self) -> &MailFiles {
         &self.mail_files
@@ -167,6 +174,7 @@ impl AccountState {
 #[derive(Clone)]
 pub struct Reader {
     locator: AccountLocator,
+    home: AccountHome,
     views: Arc<DomainViews>,
 }
 
@@ -185,8 +193,13 @@ impl Reader {
     /// # Errors
     ///
     /// When they cannot be read, or lead outside the home.
-    pub fn domain(&self, account: &Account, domain: &str) -> Result<Arc<DomainFiles>> {
-        self.views.current(&account.home_dir, domain)
+    pub fn domain(&self, domain: &str) -> Result<Arc<DomainFiles>> {
+        self.views.current(&self.home.dir(), domain)
+    }
+
+    /// The confined handle on the account's home.
+    pub fn home_dir(&self) -> ConfinedDir {
+        self.home.dir()
     }
 }
 
@@ -197,17 +210,19 @@ mod tests {
     #[tokio::test]
     async fn reloaded_limits_set_the_file_cap_of_the_next_reads() {
         let dir = tempfile::tempdir().unwrap();
-        let demo = crate::demo::create(dir.path()).unwrap();
-        let locator = AccountLocator::new(crate::demo::USER, &demo.root, Some(&demo.home)).unwrap();
+        let (root, home) = (dir.path().join("root"), dir.path().join("home"));
+        std::fs::create_dir_all(root.join("var/cpanel/users")).unwrap();
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::write(root.join("var/cpanel/users/bob"), "DNS=example.com\n").unwrap();
+        let locator = AccountLocator::new("bob", &root, Some(&home)).unwrap();
         let capped = |max_file_bytes| Limits {
             max_file_bytes,
             ..Limits::default()
         };
         let state = AccountState::new(locator).with_limits(&capped(10));
-        let cap = |account: Account| account.home_dir.max_file_bytes();
-        assert_eq!(cap(state.account().await.unwrap()), 10);
+        assert_eq!(state.home_dir().max_file_bytes(), 10);
         state.apply_limits(&capped(20));
-        assert_eq!(cap(state.account().await.unwrap()), 20);
-        assert_eq!(cap(state.reader().account().unwrap()), 20);
+        assert_eq!(state.home_dir().max_file_bytes(), 20);
+        assert_eq!(state.reader().home_dir().max_file_bytes(), 20);
     }
 }

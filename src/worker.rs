@@ -15,14 +15,15 @@ use std::sync::Arc;
 use crate::account::{AccountLocator, SystemUser};
 use crate::after_change::AfterChangeHook;
 use crate::audit::AuditSink;
-use crate::control::{ActionClient, FileClient};
+use crate::control::{
+    ActionClient, FileClient, ACTIONS_FD, FILES_FD, LIFELINE_FD, LISTENER_FD, SETTINGS_FD,
+};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::privilege::{self, Identity};
 use crate::server;
 use crate::shutdown::Termination;
 use crate::state::AccountState;
-use crate::supervisor::{ACTIONS_FD, FILES_FD, LIFELINE_FD, LISTENER_FD, SETTINGS_FD};
 use crate::worker_settings::{in_force, WorkerSettings};
 
 /// What the supervisor told the worker on its command line: who it is and

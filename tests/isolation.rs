@@ -2,7 +2,8 @@
 //! each account from its own unprivileged worker; a peer of another uid is
 //! refused whatever the socket's mode; a worker that dies comes back;
 //! SIGTERM ends them all; `liveapid run --user` runs the script as the
-//! account; unfit socket directories are refused.
+//! account; unfit socket directories are refused; root's supervisor and
+//! HTTPS front end hold no descriptor under any home (issue 20).
 //!
 //! These tests make real users with `useradd` (removed again with
 //! `userdel`), so they need root. Without root each says "skipped" and why.
@@ -572,4 +573,70 @@ fn a_worker_sees_the_panel_change_the_accounts_files_at_once() {
     let reply = client.uapi("Email", "passwd_pop", change);
     assert_eq!(status_and_errors(&reply), (1, vec![]), "{reply}");
     drop(daemon);
+}
+
+/// The descriptors of process `pid` that lead to a path under one of `homes`.
+fn descriptors_under(pid: u32, homes: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
+        .filter(|target| homes.iter().any(|home| target.starts_with(home)))
+        .collect()
+}
+
+/// Root holds no capability on a home: once the supervisor and its HTTPS
+/// front end have served calls for two accounts, none of its descriptors
+/// leads under either home. Each worker holds its own (which shows the
+/// check sees such a descriptor where there is one).
+#[test]
+fn the_supervisor_holds_no_descriptor_under_any_home() {
+    needs_root!();
+    let host = Host::new(&["fa", "fb"]);
+    let args: Vec<String> = host
+        .users
+        .iter()
+        .flat_map(|u| ["--user".to_owned(), u.name.clone()])
+        .chain(["--https".to_owned(), "127.0.0.1:0".to_owned()])
+        .collect();
+    let daemon = host.start(&args);
+    let port = common::https::port_in_log(|| daemon.log());
+    for user in &host.users {
+        let mut client = Client::connect(&host.socket(user));
+        let reply = client.uapi(
+            "Email",
+            "passwd_pop",
+            json!({"email": "user", "domain": "example.com", "password": "No-Root-Handle-4471"}),
+        );
+        assert_eq!(status_and_errors(&reply), (1, vec![]));
+        let reply = client.uapi("Tokens", "create_full_access", json!({"name": "fd"}));
+        let token = reply["result"]["data"]["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        common::remember_password(&token);
+        let answer = common::https::request(
+            port,
+            "/execute/Email/list_pops",
+            &common::https::Call {
+                token: Some((&user.name, &token)),
+                ..common::https::Call::default()
+            },
+        );
+        assert_eq!(answer.json()["status"], 1, "{}", answer.text);
+    }
+    let homes: Vec<std::path::PathBuf> = host.users.iter().map(|u| host.home(u)).collect();
+    let held = descriptors_under(daemon.pid(), &homes);
+    assert!(
+        held.is_empty(),
+        "the supervisor (pid {}) holds descriptors under a home: {held:?}",
+        daemon.pid()
+    );
+    for user in &host.users {
+        let worker = daemon.worker_of(user).expect("a worker");
+        assert!(
+            descriptors_under(worker, &homes).contains(&host.home(user)),
+            "{}'s worker holds no handle on its home",
+            user.name
+        );
+    }
 }

@@ -1,6 +1,10 @@
 //! The cPanel account the daemon serves: who it is, where its files are,
 //! which domains it owns and which server settings apply to it.
 //!
+//! These are facts, plain data that root reads too; nothing here opens the
+//! home. The handle on it is a capability only the process serving the
+//! account opens ([`crate::home::AccountHome`]).
+//!
 //! This is the one place that knows the layout of a cPanel host. The system
 //! user (home, uid, gid) is resolved once at start-up; the cPanel user file
 //! and `cpanel.config` are looked at again for every call, so a domain added
@@ -13,7 +17,7 @@ mod system_files;
 mod sysuser;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 pub use cpconfig::{CpanelConfig, DEFAULT_MIN_STRENGTH};
 pub use cpuser::CpUserFile;
@@ -21,20 +25,12 @@ pub use system_files::{DirectFiles, Fresh, SystemFiles};
 pub use sysuser::SystemUser;
 
 use crate::error::{Error, Result};
-use crate::home::ConfinedDir;
 
 /// How to find an account: the daemon's `--user`, `--root` and `--home`.
 #[derive(Debug, Clone)]
 pub struct AccountLocator {
     user: String,
     home: PathBuf,
-    /// The home, opened with the credentials of whoever made the locator:
-    /// every file under it is reached through this handle. Opened in
-    /// [`AccountLocator::new`]; a home missing then is tried again by each
-    /// [`AccountLocator::load`] until it opens, and kept from then on.
-    home_dir: Arc<OnceLock<ConfinedDir>>,
-    /// The largest file under the home that is read (`--max-file-bytes`).
-    max_file_bytes: u64,
     uid: u32,
     gid: u32,
     /// The host's files about the account, looked at per call.
@@ -63,10 +59,9 @@ const CONFIG_FILE: &str = "var/cpanel/cpanel.config";
 pub struct Account {
     pub user: String,
     /// The home's path, for display and for the paths written in `passwd`
-    /// lines; never for opening files (use `home_dir`).
+    /// lines; never for opening files (a worker's
+    /// [`crate::home::AccountHome`] does that).
     pub home: PathBuf,
-    /// The confined handle on the home (shared with the locator).
-    pub home_dir: ConfinedDir,
     pub uid: u32,
     pub gid: u32,
     pub main_domain: String,
@@ -144,14 +139,11 @@ impl AccountLocator {
         let locator = AccountLocator {
             user: user.to_owned(),
             home: system_user.home,
-            home_dir: Arc::new(OnceLock::new()),
-            max_file_bytes: crate::home::file_rules::DEFAULT_MAX_FILE_BYTES,
             uid: system_user.uid,
             gid: system_user.gid,
             system,
             loaded: Arc::new(Mutex::new(None)),
         };
-        locator.home_dir(); // opened now, with the credentials of the caller
         locator.load()?;
         Ok(locator)
     }
@@ -165,14 +157,6 @@ impl AccountLocator {
         }
     }
 
-    /// The same locator, reading no file under the home larger than
-    /// `max_bytes` (`--max-file-bytes`).
-    #[must_use]
-    pub fn with_max_file_bytes(mut self, max_bytes: u64) -> AccountLocator {
-        self.max_file_bytes = max_bytes;
-        self
-    }
-
     /// The account's user name.
     pub fn user(&self) -> &str {
         &self.user
@@ -181,23 +165,6 @@ impl AccountLocator {
     /// The account's home directory.
     pub fn home(&self) -> &Path {
         &self.home
-    }
-
-    /// The confined handle on the home (an unopened one, whose every
-    /// operation fails with the reason, while the home cannot be opened).
-    pub fn home_dir(&self) -> ConfinedDir {
-        let handle = match self.home_dir.get() {
-            Some(opened) => opened.clone(),
-            None => {
-                let attempt = ConfinedDir::open_home_or_unopened(&self.home);
-                if attempt.is_open() {
-                    self.home_dir.get_or_init(|| attempt).clone()
-                } else {
-                    attempt
-                }
-            }
-        };
-        handle.with_max_file_bytes(self.max_file_bytes)
     }
 
     /// The current view of the account.
@@ -229,9 +196,7 @@ impl AccountLocator {
         let previous = loaded.take();
         let (cpuser, config) = match (cpuser, config, previous) {
             (Fresh::Unchanged, Fresh::Unchanged, Some(same)) => {
-                let mut account = same.account.clone();
-                // A home that could not be opened before may open now.
-                account.home_dir = self.home_dir();
+                let account = same.account.clone();
                 *loaded = Some(same);
                 return Ok(account);
             }
@@ -282,9 +247,7 @@ impl AccountLocator {
         if !current(&cpuser_file, &loaded.cpuser.1) || !current(CONFIG_FILE, &loaded.config.1) {
             return None;
         }
-        let mut account = loaded.account.clone();
-        account.home_dir = self.home_dir();
-        Some(account)
+        Some(loaded.account.clone())
     }
 
     /// The view of the account from the texts of its cPanel user file and
@@ -297,7 +260,6 @@ impl AccountLocator {
         Ok(Account {
             user: self.user.clone(),
             home: self.home.clone(),
-            home_dir: self.home_dir(),
             uid: self.uid,
             gid: self.gid,
             main_domain: cpuser.main_domain,
@@ -324,7 +286,8 @@ impl Account {
     }
 
     /// `~/mail/<domain>/<localpart>`: a mailbox's Maildir, as written in its
-    /// `passwd` line (files are reached through [`Account::home_dir`]).
+    /// `passwd` line (files are reached through a worker's
+    /// [`crate::home::AccountHome`]).
     pub fn maildir(&self, domain: &str, localpart: &str) -> PathBuf {
         self.home.join("mail").join(domain).join(localpart)
     }
@@ -447,7 +410,7 @@ mod tests {
             account.maildir("example.com", "u"),
             home.join("mail/example.com/u")
         );
-        assert_eq!(account.home_dir.display_path("etc"), home.join("etc"));
+        assert_eq!(account.home, home);
         assert_eq!(account.config.min_mailbox_strength, 65);
     }
 
@@ -456,31 +419,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = AccountLocator::new("demo", dir.path(), Some(dir.path())).unwrap_err();
         assert!(matches!(err, Error::CpUserFile { .. }), "{err}");
-    }
-
-    #[test]
-    fn a_home_that_cannot_be_opened_yet_is_opened_when_it_appears() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("var/cpanel/users")).unwrap();
-        std::fs::write(
-            dir.path().join("var/cpanel/users/demo"),
-            "DNS=example.com\n",
-        )
-        .unwrap();
-        let home = dir.path().join("later");
-        let locator = AccountLocator::new("demo", dir.path(), Some(&home)).unwrap();
-        let account = locator.load().unwrap();
-        let err = account.home_dir.open_dir("etc").unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("could not open the home directory"),
-            "{err}"
-        );
-        std::fs::create_dir(&home).unwrap();
-        assert!(locator.load().unwrap().home_dir.is_open());
-        // Kept from then on.
-        std::fs::rename(&home, dir.path().join("moved")).unwrap();
-        assert!(locator.load().unwrap().home_dir.is_open());
     }
 
     #[test]

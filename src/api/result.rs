@@ -160,15 +160,6 @@ pub fn text_error(reason: &str) -> Value {
     json!({"apiversion": "1", "error": reason, "data": {"reason": reason, "result": "0"}, "type": "text"})
 }
 
-/// The text error sent just before liveapid ends a session (a request over
-/// the size limit). `"session":"closed"` tells the bundled shims to raise
-/// the reason as an exception; official clients see an ordinary error reply.
-pub fn session_closed(reason: &str) -> Value {
-    let mut value = text_error(reason);
-    value["session"] = json!("closed");
-    value
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -101,7 +101,7 @@ pub async fn run(invocation: Invocation) -> Result<Value> {
         None => None,
     };
     let state = AccountState::new(locator).with_audit(audit);
-    let args = Args::from_raw(RawArgs::Object(invocation.args));
+    let args = Ok(Args::from_object(invocation.args));
     let caller = crate::api::Caller::this_process();
     let result = dispatch::uapi(&state, caller, &invocation.module, &invocation.func, args).await;
     Ok(result.envelope(&invocation.module, &invocation.func))

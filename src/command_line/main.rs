@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use super::arguments::{decode_pairs, to_object, Pair};
 use super::cli::Cli;
 use super::invocation::{self, Invocation};
 use super::output::{render, Format};
 use super::secret;
+use crate::api::key_value::{decode_pairs, to_object, Pair};
 
 /// Keys whose value `-` means "read it from standard input".
 fn is_secret_key(key: &str) -> bool {

@@ -6,7 +6,6 @@
 
 use std::fmt;
 
-use crate::account::Account;
 use crate::error::{Error, Result};
 
 /// The longest localpart cPanel's interface accepts.
@@ -31,7 +30,8 @@ impl fmt::Display for MailAddress {
 
 impl MailAddress {
     /// Resolves `email` (a localpart or a full address) and the optional
-    /// `domain` argument against `account`.
+    /// `domain` argument against an account's domains: `main_domain`, the
+    /// default, and `other_domains`.
     ///
     /// # Errors
     ///
@@ -39,9 +39,14 @@ impl MailAddress {
     /// `domain`, an over-long name, or a domain the account does not own
     /// (which reads exactly like a missing mailbox, so callers cannot probe
     /// other accounts' domains).
-    pub fn resolve(email: &str, domain: Option<&str>, account: &Account) -> Result<MailAddress> {
-        let address = MailAddress::parse(email, domain, &account.main_domain)?;
-        if !account.owns_domain(&address.domain) {
+    pub fn resolve(
+        email: &str,
+        domain: Option<&str>,
+        main_domain: &str,
+        other_domains: &[String],
+    ) -> Result<MailAddress> {
+        let address = MailAddress::parse(email, domain, main_domain)?;
+        if address.domain != main_domain && !other_domains.contains(&address.domain) {
             return Err(Error::NoSuchMailbox(address.to_string()));
         }
         Ok(address)

@@ -1,10 +1,9 @@
-//! Mail accounts: addresses, password strength and hashes, and the
-//! per-domain files, with the operations the `Email` API performs on them.
+//! The pure rules of mail accounts: addresses, password strength and
+//! hashes, shadow lines, quotas. No I/O: the per-domain files and the
+//! mailbox operations on them are in [`crate::home`].
 
 pub mod address;
 pub mod hash;
-pub mod line_file;
-pub mod mailbox;
 pub mod password;
 pub mod quota;
 pub mod shadow;

@@ -3,10 +3,10 @@
 
 use super::atomic::{self, NewFileOwner};
 use super::confined::{self, ConfinedDir};
+use super::line_file::LineFile;
 use super::lock::{self, LockSet, LOCK_TIMEOUT};
 use super::stamp::FileStamp;
 use super::BatchState;
-use crate::email::line_file::LineFile;
 use crate::error::Result;
 
 /// The file names, in the one order in which they are locked.

@@ -36,20 +36,9 @@ pub const MIN_BYTES_PER_LINE: u64 = 64;
 pub const MAX_WALK_ENTRIES: u64 = 1_000_000;
 pub const MAX_WALK_DEPTH: usize = 16;
 
-/// Why a file under the home was not read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Unfit {
-    #[error("it is {0}, not a regular file")]
-    NotRegular(&'static str),
-    #[error("it belongs to uid {0}, not to the account")]
-    ForeignOwner(u32),
-    #[error("it is larger than the limit of {0} bytes (--max-file-bytes)")]
-    TooLarge(u64),
-    #[error("it has more than {0} lines (one per {MIN_BYTES_PER_LINE} bytes of --max-file-bytes)")]
-    TooManyLines(u64),
-    #[error("it holds more than {MAX_WALK_ENTRIES} files or is deeper than {MAX_WALK_DEPTH} directories")]
-    TooManyEntries,
-}
+/// Why a file under the home was not read: declared beside the one error
+/// type, which carries it, so that `error` names no other module.
+pub use crate::error::Unfit;
 
 /// The rules every file read beneath one home follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +84,10 @@ impl FileRules {
         let max = self.max_bytes / MIN_BYTES_PER_LINE;
         let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
         if lines > max {
-            return Err(Unfit::TooManyLines(max));
+            return Err(Unfit::TooManyLines {
+                lines: max,
+                bytes_per_line: MIN_BYTES_PER_LINE,
+            });
         }
         Ok(())
     }
@@ -222,7 +214,13 @@ mod tests {
             ..rules
         };
         assert_eq!(lines.check_lines(b"a\nb\nc"), Ok(()));
-        assert_eq!(lines.check_lines(b"\n\n\n"), Err(Unfit::TooManyLines(2)));
+        assert_eq!(
+            lines.check_lines(b"\n\n\n"),
+            Err(Unfit::TooManyLines {
+                lines: 2,
+                bytes_per_line: MIN_BYTES_PER_LINE
+            })
+        );
         let stranger = FileRules {
             owners: [me().wrapping_add(1); 2],
             ..rules

@@ -134,7 +134,10 @@ pub fn disk_usage(home: &ConfinedDir, domain: &str, localpart: &str) -> Result<(
     };
     let too_big = || crate::Error::UnfitFile {
         path: relative.clone().into(),
-        problem: Unfit::TooManyEntries,
+        problem: Unfit::TooManyEntries {
+            entries: MAX_WALK_ENTRIES,
+            depth: MAX_WALK_DEPTH,
+        },
     };
     let (mut bytes, mut newest, mut seen) = (0u64, 0u64, 0u64);
     let mut levels: Vec<ReadDir> = match maildir.cap()?.entries() {

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
-use crate::command_line::arguments::{decode_pairs, to_object};
+use crate::api::key_value::{decode_pairs, to_object};
 use crate::error::Result;
 
 /// The arguments of `text` (`a=1&b=2`); a word without `=` is a key with

@@ -341,7 +341,7 @@ impl FrontEnd {
         };
         let mut args = args;
         for value in args.values_mut() {
-            crate::protocol::secrets::wipe(value);
+            crate::secrets::wipe(value);
         }
         match self.sessions.create(identity) {
             Ok(session) => {

@@ -63,7 +63,7 @@ pub fn restrict(
         out.insert("password".into(), password);
     }
     for value in args.values_mut() {
-        crate::protocol::secrets::wipe(value);
+        crate::secrets::wipe(value);
     }
     Ok(out)
 }

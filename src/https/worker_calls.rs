@@ -15,7 +15,7 @@ use tokio::sync::{Notify, Semaphore};
 
 use crate::error::{Error, Result};
 use crate::protocol::client;
-use crate::protocol::secrets::wipe;
+use crate::secrets::wipe;
 
 /// Deadlines missed in a row, with no answer between them, after which the
 /// worker is taken for stuck and its supervisor is told to restart it.

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::Caller;
+use crate::caller::Caller;
 use crate::email::MailAddress;
 use crate::error::{Error, Result};
 use hash_pool::HashPool;

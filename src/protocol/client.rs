@@ -15,8 +15,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 use zeroize::Zeroizing;
 
-use super::secrets::wipe;
 use crate::error::{Error, Result};
+use crate::secrets::wipe;
 
 /// The most reply bytes read; a worker's replies are far smaller (cpanelgo
 /// refuses more than 20 MiB, docs/protocol.md C13).

@@ -12,7 +12,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 use zeroize::{Zeroize, Zeroizing};
 
-use super::secrets::{wipe, Redacted};
+use crate::secrets::{wipe, Redacted};
 
 /// One classified request. `Debug` shows no argument or attribute value.
 #[derive(Clone, PartialEq)]

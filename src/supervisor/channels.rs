@@ -151,9 +151,9 @@ async fn run_action(
     address: &str,
 ) -> Option<String> {
     let action = action?;
-    let checked = locator
-        .load()
-        .and_then(|account| MailAddress::resolve(address, None, &account));
+    let checked = locator.load().and_then(|account| {
+        MailAddress::resolve(address, None, &account.main_domain, &account.other_domains)
+    });
     match checked {
         Ok(address) => action.run(&address).await,
         Err(e) => {

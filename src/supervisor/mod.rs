@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 pub use private::PrivateWorker;
-pub use spawn::{WorkerSpec, ACTIONS_FD, FILES_FD, LIFELINE_FD, LISTENER_FD, SETTINGS_FD};
+pub use spawn::WorkerSpec;
 
 use crate::account::AccountLocator;
 use crate::after_change::AfterChange;

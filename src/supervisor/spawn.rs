@@ -11,23 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use crate::account::{AccountLocator, SystemUser};
+use crate::control::{ACTIONS_FD, FILES_FD, LIFELINE_FD, LISTENER_FD, SETTINGS_FD};
 use crate::error::{Error, Result};
 use crate::logging::LogFormat;
 use crate::privilege::Identity;
-
-/// The descriptor numbers a worker finds its sockets at.
-pub const LISTENER_FD: i32 = 3;
-/// Host-file reads (blocking requests, see [`crate::control`]).
-pub const FILES_FD: i32 = 4;
-/// After-change requests.
-pub const ACTIONS_FD: i32 = 5;
-/// The read end of a pipe the supervisor never writes: EOF on it means the
-/// supervisor is gone, and the worker stops.
-pub const LIFELINE_FD: i32 = 6;
-/// The read end of a pipe on which the supervisor sends the worker's
-/// settings at start and after each reload (one JSON line each,
-/// [`crate::worker_settings::WorkerSettings`]).
-pub const SETTINGS_FD: i32 = 7;
 
 /// Everything needed to start (and restart) one account's worker.
 #[derive(Debug, Clone)]

@@ -8,11 +8,11 @@ use crate::account::Account;
 use crate::api::args::Args;
 use crate::api::result::UapiResult;
 use crate::email::hash;
-use crate::email::mailbox::{self, NewMailbox, RESERVED_LOCALPARTS};
+use crate::home::mailbox::{self, NewMailbox, RESERVED_LOCALPARTS};
 use crate::email::quota::Quota;
 use crate::state::AccountState;
 use crate::error::{Error, Result};
-use crate::home::maildir;
+use crate::home::{maildir, ConfinedDir};
 
 /// Creates a mailbox. Arguments: `email`, `password` or `password_hash`
 /// (not both), optional `domain`, `quota` (MiB or `unlimited`; default from
@@ -57,8 +57,8 @@ pub async fn add_pop(state: &AccountState, args: &Args) -> Result<UapiResult> {
             return Err(Error::TooManyMailboxes(max));
         }
     }
-    let (made, domain) = (account.clone(), address.domain.clone());
-    crate::off_reactor::run(move || make_domain_dir(&made, &domain)).await?;
+    let (home, made, domain) = (state.home_dir(), account.clone(), address.domain.clone());
+    crate::off_reactor::run(move || make_domain_dir(&home, &made, &domain)).await?;
 
     let maildir_path = account.maildir(&address.domain, &address.localpart);
     let owner = common::new_owner(&account);
@@ -72,18 +72,18 @@ pub async fn add_pop(state: &AccountState, args: &Args) -> Result<UapiResult> {
         quota,
     };
     let added = address.clone();
-    let home = account.home_dir.clone();
+    let home = state.home_dir();
     let limit = account.max_mailboxes.map(|max| (max, account.clone()));
     state
         .mail_files()
-        .run(&account.home_dir, &address.domain, move |files| {
+        .run(&state.home_dir(), &address.domain, move |files| {
             common::require_locked(files, &added)?;
             mailbox::ensure_absent(files, &added)?;
             if let Some((max, account)) = &limit {
                 // Counted under the account-wide lock, held until the commit:
                 // concurrent adds in any domain cannot both pass the limit.
                 files.hold_account_lock(&home)?;
-                if common::mailbox_count_with(account, &added.domain, files)? as u64 >= *max {
+                if common::mailbox_count_with(&home, account, &added.domain, files)? as u64 >= *max {
                     return Err(Error::TooManyMailboxes(*max));
                 }
             }
@@ -108,7 +108,7 @@ pub async fn add_pop(state: &AccountState, args: &Args) -> Result<UapiResult> {
 /// `~/etc` and `~/etc/<domain>`, 0750, group `mail` where it exists (as
 /// cPanel makes them), for a domain that has no mail files yet. Made and
 /// owned through the home's handle: a planted `etc` symlink is refused.
-fn make_domain_dir(account: &Account, domain: &str) -> Result<()> {
+fn make_domain_dir(home: &ConfinedDir, account: &Account, domain: &str) -> Result<()> {
     // Group mail whenever this process may give it (root, or a worker in
     // the mail files' group), so Dovecot can read what is made here.
     let mail = account
@@ -119,7 +119,6 @@ fn make_domain_dir(account: &Account, domain: &str) -> Result<()> {
         (None, Some(mail)) => Some((rustix::process::geteuid().as_raw(), mail)),
         (None, None) => None,
     };
-    let home = &account.home_dir;
     let etc = match home.create_dir("etc", 0o750, owner)? {
         Some(made) => made,
         None => home

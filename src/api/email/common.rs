@@ -7,9 +7,9 @@ use zeroize::Zeroizing;
 
 use crate::account::Account;
 use crate::api::args::Args;
-use crate::email::{hash, mailbox, password, strength, MailAddress};
+use crate::email::{hash, password, strength, MailAddress};
 use crate::error::{Error, Result};
-use crate::home::DomainFiles;
+use crate::home::{mailbox, ConfinedDir, DomainFiles};
 use crate::state::{AccountState, Reader};
 
 /// The account and the mailbox address named by `email` (and `domain`).
@@ -17,7 +17,12 @@ use crate::state::{AccountState, Reader};
 pub(super) async fn address(state: &AccountState, args: &Args) -> Result<(Account, MailAddress)> {
     let account = state.account().await?;
     let email = args.get("email")?.unwrap_or_default();
-    let address = MailAddress::resolve(email, args.get("domain")?, &account)?;
+    let address = MailAddress::resolve(
+        email,
+        args.get("domain")?,
+        &account.main_domain,
+        &account.other_domains,
+    )?;
     Ok((account, address))
 }
 
@@ -32,8 +37,13 @@ pub(super) async fn mailbox(
     // Most calls find both caches current: answered here, without the two
     // thread wake-ups of a trip to the blocking pool.
     if let Some(account) = state.cached_account() {
-        let address = MailAddress::resolve(&email, domain.as_deref(), &account)?;
-        if let Some(files) = state.cached_domain(&account, &address.domain)? {
+        let address = MailAddress::resolve(
+            &email,
+            domain.as_deref(),
+            &account.main_domain,
+            &account.other_domains,
+        )?;
+        if let Some(files) = state.cached_domain(&address.domain)? {
             let record = mailbox::record(&files, &address)?;
             return Ok((account, address, record));
         }
@@ -41,8 +51,13 @@ pub(super) async fn mailbox(
     state
         .read(move |reader| {
             let account = reader.account()?;
-            let address = MailAddress::resolve(&email, domain.as_deref(), &account)?;
-            let files = reader.domain(&account, &address.domain)?;
+            let address = MailAddress::resolve(
+                &email,
+                domain.as_deref(),
+                &account.main_domain,
+                &account.other_domains,
+            )?;
+            let files = reader.domain(&address.domain)?;
             let record = mailbox::record(&files, &address)?;
             Ok((account, address, record))
         })
@@ -94,7 +109,7 @@ pub(super) fn all_domains(
 ) -> Result<Vec<(String, Arc<DomainFiles>)>> {
     account
         .domains()
-        .map(|d| Ok((d.to_owned(), reader.domain(account, d)?)))
+        .map(|d| Ok((d.to_owned(), reader.domain(d)?)))
         .collect()
 }
 
@@ -109,13 +124,14 @@ pub(super) fn mailbox_count(reader: &Reader, account: &Account) -> Result<usize>
 /// The same, with `domain` counted from its locked, possibly already
 /// changed files (`files`) instead of from the disk.
 pub(super) fn mailbox_count_with(
+    home: &ConfinedDir,
     account: &Account,
     domain: &str,
     files: &DomainFiles,
 ) -> Result<usize> {
     let mut count = mailbox::records(files).len();
     for other in account.domains().filter(|d| *d != domain) {
-        let other = DomainFiles::read_unlocked(&account.home_dir, other)?;
+        let other = DomainFiles::read_unlocked(home, other)?;
         count += mailbox::records(&other).len();
     }
     Ok(count)

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::common;
 use crate::api::args::Args;
 use crate::api::result::UapiResult;
-use crate::email::mailbox;
+use crate::home::mailbox;
 use crate::state::AccountState;
 use crate::error::Result;
 use crate::home::maildir;
@@ -20,16 +20,16 @@ use crate::home::maildir;
 /// storage failure.
 pub async fn delete_pop(state: &AccountState, args: &Args) -> Result<UapiResult> {
     args.require(&["email"])?;
-    let (account, address) = common::address(state, args).await?;
+    let (_, address) = common::address(state, args).await?;
     let keep_maildir = args
         .get("flags")?
         .is_some_and(|f| f.split(',').any(|f| f.trim() == "passwd"));
     let keep_quota = args.flag("skip_quota")?;
     let removed = address.clone();
-    let home = account.home_dir.clone();
+    let home = state.home_dir();
     let aside = state
         .mail_files()
-        .run(&account.home_dir, &address.domain, move |files| {
+        .run(&state.home_dir(), &address.domain, move |files| {
             mailbox::ensure_listed(files, &removed)?;
             // Moved aside under the lock, removed after the commit: a new
             // mailbox of the same name can never lose its mail to this delete.

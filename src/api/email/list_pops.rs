@@ -7,7 +7,7 @@ use super::common;
 use crate::api::args::Args;
 use crate::api::result::UapiResult;
 use crate::email::address::is_valid_domain;
-use crate::email::mailbox::{self, MailboxRecord};
+use crate::home::mailbox::{self, MailboxRecord};
 use crate::email::quota::Quota;
 use crate::email::MailAddress;
 use crate::state::AccountState;
@@ -89,7 +89,12 @@ pub async fn list_pops_with_disk(state: &AccountState, args: &Args) -> Result<Ua
                 }
             }
             let only_mailbox = match &only_email {
-                Some(email) => Some(MailAddress::resolve(email, only_domain.as_deref(), &account)?),
+                Some(email) => Some(MailAddress::resolve(
+                    email,
+                    only_domain.as_deref(),
+                    &account.main_domain,
+                    &account.other_domains,
+                )?),
                 None => None,
             };
             let mut rows = Vec::new();
@@ -109,7 +114,7 @@ pub async fn list_pops_with_disk(state: &AccountState, args: &Args) -> Result<Ua
                         continue;
                     }
                     let (used, mtime) = if measure {
-                        maildir::disk_usage(&account.home_dir, &domain, &record.localpart)?
+                        maildir::disk_usage(&reader.home_dir(), &domain, &record.localpart)?
                     } else {
                         (0, 0)
                     };

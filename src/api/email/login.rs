@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::common;
 use crate::api::args::Args;
 use crate::api::result::UapiResult;
-use crate::email::mailbox;
+use crate::home::mailbox;
 use crate::state::AccountState;
 use crate::error::Result;
 
@@ -41,11 +41,11 @@ async fn set_login_suspended(
     suspended: bool,
 ) -> Result<UapiResult> {
     args.require(&["email"])?;
-    let (account, address) = common::address(state, args).await?;
+    let (_, address) = common::address(state, args).await?;
     let target = address.clone();
     state
         .mail_files()
-        .run(&account.home_dir, &address.domain, move |files| {
+        .run(&state.home_dir(), &address.domain, move |files| {
             mailbox::set_login_suspended(files, &target, suspended)
         })
         .await?;

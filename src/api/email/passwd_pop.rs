@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::common;
 use crate::api::args::Args;
 use crate::api::result::UapiResult;
-use crate::email::mailbox;
+use crate::home::mailbox;
 use crate::state::AccountState;
 use crate::error::Result;
 
@@ -31,7 +31,7 @@ pub async fn passwd_pop(state: &AccountState, args: &Args) -> Result<UapiResult>
     let changed = address.clone();
     state
         .mail_files()
-        .run(&account.home_dir, &address.domain, move |files| {
+        .run(&state.home_dir(), &address.domain, move |files| {
             mailbox::change_password(files, &changed, &new_hash, SystemTime::now())
         })
         .await?;

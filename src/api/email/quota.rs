@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use super::common;
 use crate::api::args::Args;
 use crate::api::result::UapiResult;
-use crate::email::mailbox;
+use crate::home::mailbox;
 use crate::email::quota::Quota;
 use crate::state::AccountState;
 use crate::error::Result;
@@ -44,7 +44,7 @@ pub async fn edit_pop_quota(state: &AccountState, args: &Args) -> Result<UapiRes
     let target = address.clone();
     state
         .mail_files()
-        .run(&account.home_dir, &address.domain, move |files| {
+        .run(&state.home_dir(), &address.domain, move |files| {
             mailbox::set_quota(files, &target, quota)
         })
         .await?;

@@ -76,7 +76,9 @@ pub fn matches(stored: &[token_file::StoredToken], presented: &str) -> bool {
 
 /// The home's handle, for a blocking job.
 pub(super) async fn home(state: &AccountState) -> Result<ConfinedDir> {
-    Ok(state.account().await?.home_dir)
+    // The account is looked up first: an unreadable cPanel user file fails here.
+    state.account().await?;
+    Ok(state.home_dir())
 }
 
 /// The front end's check: data 1 when `token` is a live token of this

@@ -1,4 +1,5 @@
-//! `key=value` arguments of the `uapi` command line.
+//! `key=value` arguments, as the `uapi` command line and an HTTPS form
+//! (`application/x-www-form-urlencoded`) give them.
 //!
 //! # Format
 //!

@@ -1,17 +1,17 @@
 //! Operations on one mailbox inside a domain's locked files. Each one checks
 //! everything first and changes the files only when it will succeed, as
-//! group commit requires (`crate::home::batch`).
+//! group commit requires ([`super::batch`]).
 
 use std::collections::HashMap;
 use std::time::SystemTime;
 
 use zeroize::Zeroizing;
 
-use super::address::MailAddress;
-use super::quota::Quota;
-use super::shadow;
+use super::DomainFiles;
+use crate::email::address::MailAddress;
+use crate::email::quota::Quota;
+use crate::email::shadow;
 use crate::error::{Error, Result};
-use crate::home::DomainFiles;
 
 /// Localparts cPanel will not create (`Cpanel::Validate::EmailLocalPart`):
 /// they would collide with the account files or cPanel's own names.
