@@ -101,6 +101,23 @@ impl ScratchHost {
             .unwrap_or(serde_json::Value::Null);
         (out.status.code().unwrap_or(-1), value)
     }
+
+    /// `info@DOMAIN` with [`PASSWORD`], made by the account's own worker
+    /// (`uapi` as root with `--user`); it must succeed.
+    fn add_info_mailbox(&self, user: &RealUser, domain: &str) {
+        common::remember_password(PASSWORD);
+        let password = format!("password={PASSWORD}");
+        let domain = format!("domain={domain}");
+        let (code, result) = self.uapi(
+            user,
+            &["Email", "add_pop", "email=info", &password, &domain],
+        );
+        assert_eq!(
+            (code, &result["status"]),
+            (0, &serde_json::json!(1)),
+            "{result}"
+        );
+    }
 }
 
 /// Exit 1 and one line on stderr containing `expected`.
@@ -186,23 +203,7 @@ fn an_added_account_takes_a_mailbox_that_dovecot_accepts_with_the_readme_recipe(
     }
 
     // A mailbox made by the account's own worker (uapi as root with --user).
-    common::remember_password(PASSWORD);
-    let password = format!("password={PASSWORD}");
-    let (code, result) = host.uapi(
-        user,
-        &[
-            "Email",
-            "add_pop",
-            "email=info",
-            &password,
-            "domain=blog.example",
-        ],
-    );
-    assert_eq!(
-        (code, &result["status"]),
-        (0, &serde_json::json!(1)),
-        "{result}"
-    );
+    host.add_info_mailbox(user, "blog.example");
     let shadow_path = home.join("etc/blog.example/shadow");
     let shadow = std::fs::read_to_string(&shadow_path).unwrap();
     let hash = shadow
@@ -319,23 +320,7 @@ fn remove_forgets_the_account_and_keeps_its_mail_unless_asked() {
     let user = &host.users[0];
     let home = host.home(user);
     assert_ok(&host.account(&["add", "--user", &user.name, "--domain", "keep.example"]));
-    common::remember_password(PASSWORD);
-    let password = format!("password={PASSWORD}");
-    let (code, result) = host.uapi(
-        user,
-        &[
-            "Email",
-            "add_pop",
-            "email=info",
-            &password,
-            "domain=keep.example",
-        ],
-    );
-    assert_eq!(
-        (code, &result["status"]),
-        (0, &serde_json::json!(1)),
-        "{result}"
-    );
+    host.add_info_mailbox(user, "keep.example");
 
     let stdout = assert_ok(&host.account(&["remove", "--user", &user.name]));
     assert!(stdout.contains("removed"), "{stdout}");

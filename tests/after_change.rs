@@ -10,7 +10,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::host::{wait_until, Host, Supervisor};
+use common::host::{wait_until, Host};
 use common::{Client, Daemon, ScratchAccount};
 use serde_json::json;
 
@@ -128,29 +128,15 @@ fn the_supervisors_after_change_command_gets_arguments_a_minimal_environment_and
     let host = Host::new(&["ac"]);
     let user = &host.users[0];
     let (script, record) = recorder(host.dir.path());
-    let log = host.dir.path().join("liveapid.log");
-    let child = Command::new(env!("CARGO_BIN_EXE_liveapid"))
-        .args(["serve", "--user", &user.name, "--root"])
-        .arg(host.root())
-        .arg("--socket-dir")
-        .arg(host.socket_dir())
-        .arg("--after-password-change")
-        .arg(format!("{} %u", script.display()))
-        .env("ROOTS_SECRET", ROOTS_SECRET)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let supervisor = Supervisor {
-        child: Some(child),
-        log,
-    };
-    wait_until(
-        || UnixStream::connect(host.socket(user)).is_ok(),
-        "socket answers",
+    let supervisor = host.start_with_env(
+        &[
+            "--user".to_owned(),
+            user.name.clone(),
+            "--after-password-change".to_owned(),
+            format!("{} %u", script.display()),
+        ],
+        &[("ROOTS_SECRET", ROOTS_SECRET)],
     );
-    wait_until(|| supervisor.worker_of(user).is_some(), "worker started");
     attack_and_check(&host.socket(user), &record);
     assert!(
         supervisor.log().contains(COMMANDS_DETAIL),

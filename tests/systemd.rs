@@ -172,10 +172,12 @@ fn after_sighup_open_connections_keep_their_limit_and_new_ones_get_the_new_one()
     let mut open = Client::connect(&manager.socket());
     assert!(works(&list_pops_of_size(&mut open, 1000)));
 
-    std::fs::write(&config, "[limits]\nmax_request_bytes = 300\n").unwrap();
-    common::host::signal(daemon_pid(&daemon), rustix::process::Signal::HUP);
-    manager.wait_for_state("RELOADING=1");
-    manager.wait_for_state("READY=1");
+    reload(
+        &manager,
+        &daemon,
+        &config,
+        "[limits]\nmax_request_bytes = 300\n",
+    );
 
     // Accepted before the reload: it keeps 4096.
     assert!(works(&list_pops_of_size(&mut open, 1000)));
@@ -204,10 +206,12 @@ fn a_broken_file_on_sighup_is_reported_and_the_settings_stay() {
     let daemon = manager.start(&serve_args(&account, &["--config", &config_arg]));
     manager.wait_for_state("READY=1");
 
-    std::fs::write(&config, "[limits]\n\nmax_request_bytes = \"lots\"\n").unwrap();
-    common::host::signal(daemon_pid(&daemon), rustix::process::Signal::HUP);
-    manager.wait_for_state("RELOADING=1");
-    manager.wait_for_state("READY=1");
+    reload(
+        &manager,
+        &daemon,
+        &config,
+        "[limits]\n\nmax_request_bytes = \"lots\"\n",
+    );
 
     let output = daemon.output();
     assert!(output.contains("configuration not reloaded"), "{output}");
@@ -237,16 +241,7 @@ fn a_supervisor_forwards_a_reload_to_its_workers_without_dropping_connections() 
     let mut open = Client::connect(&socket);
     assert!(works(&list_pops_of_size(&mut open, 1000)));
 
-    std::fs::write(&config, "[limits]\nmax_request_bytes = 300\n").unwrap();
-    common::host::signal(supervisor.pid(), rustix::process::Signal::HUP);
-    common::host::wait_until(
-        || {
-            supervisor
-                .log()
-                .contains("new settings from the supervisor")
-        },
-        "the worker takes the new settings",
-    );
+    reload_supervisor(&supervisor, &config, "[limits]\nmax_request_bytes = 300\n");
 
     assert!(works(&list_pops_of_size(&mut open, 1000)));
     let mut new = Client::connect(&socket);
@@ -291,10 +286,7 @@ fn after_sighup_a_lower_verify_rate_refuses_the_next_calls() {
     let daemon = manager.start(&serve_args(&account, &["--config", &config_arg]));
     manager.wait_for_state("READY=1");
 
-    std::fs::write(&config, "[limits]\nverify_rate = 2\n").unwrap();
-    common::host::signal(daemon_pid(&daemon), rustix::process::Signal::HUP);
-    manager.wait_for_state("RELOADING=1");
-    manager.wait_for_state("READY=1");
+    reload(&manager, &daemon, &config, "[limits]\nverify_rate = 2\n");
 
     assert_the_third_check_is_refused(&mut Client::connect(&manager.socket()));
 }
@@ -314,16 +306,7 @@ fn a_supervisor_sends_a_reloaded_verify_rate_to_its_running_worker() {
     ]);
     let worker = supervisor.worker_of(user).expect("a worker");
 
-    std::fs::write(&config, "[limits]\nverify_rate = 2\n").unwrap();
-    common::host::signal(supervisor.pid(), rustix::process::Signal::HUP);
-    common::host::wait_until(
-        || {
-            supervisor
-                .log()
-                .contains("new settings from the supervisor")
-        },
-        "the worker takes the new settings",
-    );
+    reload_supervisor(&supervisor, &config, "[limits]\nverify_rate = 2\n");
 
     assert_the_third_check_is_refused(&mut Client::connect(&host.socket(user)));
     // The worker that refused is the one that was there before the reload.
@@ -333,6 +316,30 @@ fn a_supervisor_sends_a_reloaded_verify_rate_to_its_running_worker() {
 
 fn daemon_pid(daemon: &Daemon) -> u32 {
     daemon.child.as_ref().unwrap().id()
+}
+
+/// Writes `text` as the configuration file, sends SIGHUP, and waits until
+/// the daemon has said RELOADING=1 and READY=1 again.
+fn reload(manager: &Manager, daemon: &Daemon, config: &std::path::Path, text: &str) {
+    std::fs::write(config, text).unwrap();
+    common::host::signal(daemon_pid(daemon), rustix::process::Signal::HUP);
+    manager.wait_for_state("RELOADING=1");
+    manager.wait_for_state("READY=1");
+}
+
+/// Writes `text` as the configuration file, sends SIGHUP to the
+/// supervisor, and waits until its worker has taken the new settings.
+fn reload_supervisor(supervisor: &common::host::Supervisor, config: &std::path::Path, text: &str) {
+    std::fs::write(config, text).unwrap();
+    common::host::signal(supervisor.pid(), rustix::process::Signal::HUP);
+    common::host::wait_until(
+        || {
+            supervisor
+                .log()
+                .contains("new settings from the supervisor")
+        },
+        "the worker takes the new settings",
+    );
 }
 
 #[test]

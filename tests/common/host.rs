@@ -199,6 +199,11 @@ impl Host {
     /// `liveapid serve ARGS --root ROOT --socket-dir DIR` as root, once every
     /// account's worker serves its socket.
     pub fn start(&self, args: &[String]) -> Supervisor {
+        self.start_with_env(args, &[])
+    }
+
+    /// [`Host::start`], with `env` added to the supervisor's environment.
+    pub fn start_with_env(&self, args: &[String], env: &[(&str, &str)]) -> Supervisor {
         let log = self.dir.path().join("liveapid.log");
         let child = Command::new(env!("CARGO_BIN_EXE_liveapid"))
             .arg("serve")
@@ -208,6 +213,7 @@ impl Host {
             .arg("--socket-dir")
             .arg(self.socket_dir())
             .env("LIVEAPID_LOG", "debug")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
